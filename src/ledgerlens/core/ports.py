@@ -1,0 +1,143 @@
+"""Ports: the storage boundary the stages talk to. Adapters implement them (SQL, in-memory).
+
+Every tenant-data repository is obtained from ``UnitOfWork.scope(business_id)`` and filters every
+query by that business, so a stage cannot read or write another tenant's rows by mistake.
+Repositories take and return the pure types of ``core.ledger``; no ORM object crosses this line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from datetime import date
+from types import TracebackType
+from typing import Protocol, Self
+
+from ledgerlens.core.ledger import (
+    Account,
+    Business,
+    ConsentGrant,
+    Member,
+    Purpose,
+    Statement,
+    Transaction,
+)
+
+__all__ = [
+    "AccountRepository",
+    "BusinessRepository",
+    "BusinessScope",
+    "ConsentRepository",
+    "ImportFileRecord",
+    "ImportFileRepository",
+    "MemberRepository",
+    "StatementRepository",
+    "TransactionRepository",
+    "UnitOfWork",
+    "UnitOfWorkFactory",
+]
+
+
+class BusinessRepository(Protocol):
+    """Tenants themselves (not scoped: creating and listing tenants is an operator task)."""
+
+    def add(self, business: Business) -> None: ...
+    def get(self, business_id: str) -> Business | None: ...
+    def list(self) -> list[Business]: ...
+    def delete(self, business_id: str) -> None: ...
+
+
+class MemberRepository(Protocol):
+    def add(self, member: Member) -> None: ...
+    def list(self) -> list[Member]: ...
+
+
+class AccountRepository(Protocol):
+    def add(self, account: Account) -> None: ...
+    def get(self, account_id: str) -> Account | None: ...
+    def find(self, identifier: str, currency: str) -> Account | None: ...
+    def list(self) -> list[Account]: ...
+
+
+class StatementRepository(Protocol):
+    def add_if_new(self, statement: Statement, dedup_key: str) -> bool:
+        """Store the statement unless one with this key exists; True when stored."""
+        ...
+
+    def list(self, account_id: str | None = None) -> list[Statement]: ...
+
+
+class TransactionRepository(Protocol):
+    def add_new(self, transactions: Sequence[Transaction]) -> int:
+        """Insert those whose ``(account_id, dedup_key)`` is not stored yet; return how many.
+
+        Safe under concurrency: two writers adding the same keys store each key once.
+        """
+        ...
+
+    def get(self, transaction_id: str) -> Transaction | None: ...
+    def count(self, account_id: str | None = None) -> int: ...
+    def list(
+        self,
+        account_id: str | None = None,
+        since: date | None = None,
+        until: date | None = None,
+        limit: int | None = None,
+    ) -> list[Transaction]: ...
+    def iter_all(self, batch_size: int = 5000) -> Iterator[Transaction]:
+        """All of the business's transactions in canonical order (account, date, arrival)."""
+        ...
+
+
+class ConsentRepository(Protocol):
+    def grant(self, grant: ConsentGrant) -> None: ...
+    def withdraw(self, purpose: Purpose, when: object) -> None: ...
+    def active(self) -> set[Purpose]: ...
+    def history(self) -> list[ConsentGrant]: ...
+
+
+class ImportFileRecord(Protocol):
+    sha256: str
+    path: str
+    format: str
+
+
+class ImportFileRepository(Protocol):
+    def record(
+        self, sha256: str, path: str, fmt: str, transactions: int, new: int
+    ) -> None: ...
+    def list(self) -> list[dict[str, object]]: ...
+
+
+class BusinessScope(Protocol):
+    """All repositories of one tenant; each query is filtered by ``business_id``."""
+
+    business_id: str
+    members: MemberRepository
+    accounts: AccountRepository
+    statements: StatementRepository
+    transactions: TransactionRepository
+    consents: ConsentRepository
+    imports: ImportFileRepository
+
+
+class UnitOfWork(Protocol):
+    """One atomic piece of work: everything in it commits together or not at all."""
+
+    businesses: BusinessRepository
+
+    def scope(self, business_id: str) -> BusinessScope: ...
+    def commit(self) -> None: ...
+    def rollback(self) -> None: ...
+    def __enter__(self) -> Self: ...
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        """Roll back anything not committed."""
+        ...
+
+
+class UnitOfWorkFactory(Protocol):
+    def __call__(self) -> UnitOfWork: ...
