@@ -99,6 +99,7 @@ class ParsedStatement:
     period_end: date | None = None
     statement_ref: str = ""
     line: int = 1
+    account_type: str = ""  # "credit_card" when the format says so (OFX CCSTMTRS); else unknown
 
     @property
     def sum_minor(self) -> int:

@@ -1,0 +1,137 @@
+"""The synthetic world's value types: businesses, accounts, booked lines and their truth.
+
+A simulated line is a ``SimTxn`` (a NamedTuple, because a world holds millions of them and
+tuples are the cheapest Python record to build, pickle between processes and sort). Dates are
+day indexes from the world's ``start`` (day 0) so that the simulation works in integers and
+numpy; writers turn them into ``datetime.date`` once, through ``World.day_dates``.
+
+Everything booked after ``World.history_end`` is hidden future truth: the canonical CSV and the
+statement files show the history only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from functools import cached_property
+from typing import NamedTuple
+
+import numpy as np
+
+from ledgerlens.core.ledger import AccountType
+
+__all__ = [
+    "FutureItem",
+    "SimAccount",
+    "SimBusiness",
+    "SimTxn",
+    "World",
+]
+
+
+class SimTxn(NamedTuple):
+    """One booked line plus its ground truth (category, pair, series, anomaly)."""
+
+    day: int  # booking day index (business day)
+    tod: int  # minute of the day: orders lines within a day, printed by some banks
+    account: int  # index into SimBusiness.accounts
+    amount_minor: int  # signed, in the account's currency
+    description: str
+    counterparty_name: str
+    counterparty_iban: str
+    mcc: str
+    card_id: str  # masked, "**** 1234"
+    employee_id: str
+    kind: str  # rail kind (see cultures.RAIL_KINDS): decides bank codes in every format
+    category: str  # taxonomy leaf code
+    pair: str = ""  # transfer pair id shared by both legs
+    series: str = ""  # recurring series id
+    anomaly: str = ""  # injected anomaly kind
+    value_day: int = -1  # -1 = same as day
+
+
+@dataclass(frozen=True, slots=True)
+class SimAccount:
+    """An account as the bank prints it (IBAN or US routing/account number, sort code…)."""
+
+    account_id: str
+    account_type: AccountType
+    currency: str
+    identifier: str  # IBAN (EU/UK) or account number (US)
+    bank_name: str
+    bic: str
+    name: str
+    sort_code: str = ""  # UK only, "12-34-56"
+    account_number: str = ""  # UK 8 digits / US account number
+
+
+@dataclass(frozen=True, slots=True)
+class FutureItem:
+    """Something known at history end that moves money inside the hidden 13 weeks."""
+
+    business_id: str
+    account_id: str
+    kind: str  # open_invoice | scheduled_payment
+    due_date: date
+    amount_minor: int  # signed, account currency
+    currency: str
+    counterparty_name: str
+    reference: str
+    category: str
+    series: str = ""
+
+
+@dataclass(slots=True)
+class SimBusiness:
+    """One simulated business with its booked lines (history + hidden future) and truth."""
+
+    index: int
+    business_id: str
+    name: str
+    archetype: str
+    country: str
+    base_currency: str
+    split: str
+    accounts: list[SimAccount]
+    opening_minor: list[int]  # per account, balance before day 0
+    txns: list[SimTxn]  # ordered by (account, day, tod, generation order)
+    transaction_ids: list[str]
+    bank_references: list[str]
+    balances_after: list[int]
+    daily_balances: np.ndarray  # shape (n_accounts, n_days): end-of-day balances, minor units
+    future_items: list[FutureItem] = field(default_factory=list)
+    cash_gap: bool = False  # primary account goes below zero in the hidden future
+    gap_foreseeable: bool = False
+    distress: bool = False  # default/distress outcome within 12 months of history end
+    distress_score: float = 0.0
+    products: list[tuple[str, str]] = field(default_factory=list)  # (product, reason)
+    employees: list[tuple[str, str]] = field(default_factory=list)  # (employee_id, name)
+
+
+@dataclass
+class World:
+    """A generated world: its calendar, seed and businesses."""
+
+    seed: int
+    start: date
+    history_end: date
+    future_end: date
+    businesses: list[SimBusiness]
+    fx_rate_date: date  # last ECB date used; later days reuse that rate
+
+    @property
+    def n_days(self) -> int:
+        return (self.future_end - self.start).days + 1
+
+    @property
+    def history_days(self) -> int:
+        """Number of days in the visible history (day indexes 0 .. history_days-1)."""
+        return (self.history_end - self.start).days + 1
+
+    @cached_property
+    def day_dates(self) -> list[date]:
+        return [self.start + timedelta(days=i) for i in range(self.n_days)]
+
+    @cached_property
+    def day_iso(self) -> list[str]:
+        return [d.isoformat() for d in self.day_dates]
