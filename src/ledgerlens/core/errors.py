@@ -1,14 +1,14 @@
 """One error tree for LedgerLens; mapped to CLI messages and HTTP problems only at the edges.
 
-    LedgerLensError
-    ├── ValidationError          bad input value (maps to 400/422)
-    │   ├── CurrencyError        unknown ISO 4217 code, or mixing currencies
-    │   └── AmountError          not an amount, or more decimals than the currency has
-    ├── ImportRefused            a statement file cannot be imported whole (carries issues)
-    ├── NotFound                 no such resource for this business (maps to 404)
-    ├── ConsentRequired          the purpose has no active grant (maps to 403)
-    ├── Conflict                 idempotency or uniqueness conflict (maps to 409)
-    └── StorageError             the database refused or is unreachable (maps to 503)
+LedgerLensError
+├── ValidationError          bad input value (maps to 400/422)
+│   ├── CurrencyError        unknown ISO 4217 code, or mixing currencies
+│   └── AmountError          not an amount, or more decimals than the currency has
+├── ImportRefused            a statement file cannot be imported whole (carries issues)
+├── NotFound                 no such resource for this business (maps to 404)
+├── ConsentRequired          the purpose has no active grant (maps to 403)
+├── Conflict                 idempotency or uniqueness conflict (maps to 409)
+└── StorageError             the database refused or is unreachable (maps to 503)
 """
 
 from __future__ import annotations

@@ -102,9 +102,7 @@ class ImportFileRecord(Protocol):
 
 
 class ImportFileRepository(Protocol):
-    def record(
-        self, sha256: str, path: str, fmt: str, transactions: int, new: int
-    ) -> None: ...
+    def record(self, sha256: str, path: str, fmt: str, transactions: int, new: int) -> None: ...
     def list(self) -> list[dict[str, object]]: ...
 
 

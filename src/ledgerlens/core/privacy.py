@@ -10,10 +10,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = [
-    "luhn_ok",
-    "mask_card_id",
-    "mask_iban", "mask_pan", "mask_pans_in_text", "scrub_text"]
+__all__ = ["luhn_ok", "mask_card_id", "mask_iban", "mask_pan", "mask_pans_in_text", "scrub_text"]
 
 _PAN_RE = re.compile(r"(?<!\d)(?:\d[ -]?){12,18}\d(?!\d)")
 _IBAN_RE = re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}\b")

@@ -180,6 +180,10 @@ class StatementImporter:
             if report.statements == 0 and report.transactions == 0:
                 report.issues.append(ImportIssue(shown, "the file holds no statements"))
                 raise _Refused
+            if report.transactions == 0:
+                report.issues.append(
+                    ImportIssue(shown, "balance report only: no transactions", fatal=False)
+                )
             with path.open("rb") as fh:
                 for chunk in iter(lambda: fh.read(1 << 20), b""):
                     digest.update(chunk)
@@ -272,9 +276,10 @@ class StatementImporter:
         keys = transaction_keys(parsed)
         count = len(parsed)
         total = sum(t.amount_minor for t in parsed)
-        has_balances = statement.opening_minor is not None or statement.closing_minor is not None
+        # canonical CSV has no statements, only rows (its parser hands them over in chunks)
+        is_statement = report.format != "csv"
         statement_id = ""
-        if has_balances:
+        if is_statement:
             skey = statement_key(statement, count, total)
             statement_id = stable_id("stm", account.account_id, skey)
             scope.statements.add_if_new(

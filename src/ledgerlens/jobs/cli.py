@@ -120,9 +120,7 @@ def export(
 
 @app.command("demo")
 def demo(
-    examples: Annotated[Path, typer.Option(help="Folder of sample statements.")] = Path(
-        "examples"
-    ),
+    examples: Annotated[Path, typer.Option(help="Folder of sample statements.")] = Path("examples"),
 ) -> None:
     """The main job: create the database, import the sample statements, print a summary."""
     from ledgerlens.jobs.demo import run_demo
@@ -154,13 +152,21 @@ def _print_reports(reports: list) -> None:  # type: ignore[type-arg]
         result = "[red]refused[/red]" if r.refused else "[green]ok[/green]"
         rec = f"{r.reconciled}/{r.reconciled + r.unreconciled}"
         table.add_row(
-            r.path, r.format, str(r.statements), str(r.transactions), str(r.new),
-            str(r.duplicates), rec, result,
+            r.path,
+            r.format,
+            str(r.statements),
+            str(r.transactions),
+            str(r.new),
+            str(r.duplicates),
+            rec,
+            result,
         )
     console.print(table)
     for r in reports:
         for issue in r.issues:
-            (err if issue.fatal else console).print(f"{'error' if issue.fatal else 'note'}: {issue}")
+            (err if issue.fatal else console).print(
+                f"{'error' if issue.fatal else 'note'}: {issue}"
+            )
 
 
 def _safe_url(url: str) -> str:
@@ -180,7 +186,7 @@ def main() -> None:
     except KeyboardInterrupt:
         err.print("interrupted")
         sys.exit(130)
-    except Exception as exc:  # noqa: BLE001 - the last line of defence
+    except Exception as exc:
         err.print(f"internal error ({type(exc).__name__}); rerun with LEDGERLENS_DEBUG=1")
         import os
 

@@ -58,7 +58,10 @@ def run_demo(c: Container, examples: Path, console: Console) -> int:
             txs = scope.transactions.list(account_id=a.account_id)
             net = sum(t.amount_minor for t in txs)
             summary.add_row(
-                a.identifier, a.account_type.value, a.currency, str(len(txs)),
+                a.identifier,
+                a.account_type.value,
+                a.currency,
+                str(len(txs)),
                 format_minor(net, a.currency),
             )
         total = scope.transactions.count()

@@ -19,6 +19,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ledgerlens.core.ledger import AccountType
+from ledgerlens.synth.fx import FxTable
 
 __all__ = [
     "FutureItem",
@@ -118,6 +119,7 @@ class World:
     future_end: date
     businesses: list[SimBusiness]
     fx_rate_date: date  # last ECB date used; later days reuse that rate
+    fx: FxTable | None = None  # the rates the world was simulated with (for checks)
 
     @property
     def n_days(self) -> int:

@@ -1,1 +1,18 @@
-"""adapters/db."""
+"""Storage adapter: SQLAlchemy Core tables, repositories and unit of work (SQLite, PostgreSQL).
+
+Importing this package creates no engine and imports no Alembic; ``bootstrap`` calls
+``create_engine_for(settings.db.url)``, ``upgrade_database(url)`` and ``sql_uow_factory(engine)``.
+"""
+
+from __future__ import annotations
+
+from ledgerlens.adapters.db.engine import create_engine_for, upgrade_database
+from ledgerlens.adapters.db.unit_of_work import SqlBusinessScope, SqlUnitOfWork, sql_uow_factory
+
+__all__ = [
+    "SqlBusinessScope",
+    "SqlUnitOfWork",
+    "create_engine_for",
+    "sql_uow_factory",
+    "upgrade_database",
+]

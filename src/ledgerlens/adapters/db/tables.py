@@ -149,7 +149,7 @@ statements = Table(
     Column("transaction_count", Integer, nullable=False),
     Column("period_start", Date, nullable=True),
     Column("period_end", Date, nullable=True),
-    Column("source_format", String(32), nullable=False),
+    Column("source_format", String(64), nullable=False),
     Column("source_path", Text, nullable=False),
     Column("bank_statement_ref", Text, nullable=False),
     Column("imported_at", UtcDateTime, nullable=False),
@@ -200,7 +200,7 @@ import_files = Table(
     ),
     Column("sha256", String(64), nullable=False),
     Column("path", Text, nullable=False),
-    Column("format", String(32), nullable=False),
+    Column("format", String(64), nullable=False),
     Column("transactions", Integer, nullable=False),
     Column("new", Integer, nullable=False),
     Column("imported_at", UtcDateTime, nullable=False),
@@ -213,7 +213,7 @@ consent_grants = Table(
     Column(
         "business_id", String(128), ForeignKey("businesses.business_id"), nullable=False, index=True
     ),
-    Column("purpose", String(32), nullable=False),
+    Column("purpose", String(64), nullable=False),
     Column("granted_at", UtcDateTime, nullable=False),
     Column("withdrawn_at", UtcDateTime, nullable=True),
     Column("granted_by", Text, nullable=False),

@@ -1,0 +1,123 @@
+"""``write_world``: the world as files — canonical CSV, truth, and real statement formats.
+
+Layout under ``out_dir``::
+
+    csv/<business_id>.csv   businesses.csv   accounts.csv        (format "csv")
+    truth/*.csv truth/manifest.json                               (always)
+    camt053/<business_id>/<account_id>_<yyyy-mm>.xml              (format "camt053")
+    mt940/<business_id>/<account_id>_<yyyy-mm>.sta                (format "mt940")
+    bankcsv/<business_id>/<account_id>.csv                        (format "bankcsv")
+
+Per-business files are written by a process pool (fork: workers read the world they inherit,
+nothing is pickled); truth chunks come back as text and are appended in business order, so the
+output is byte-identical for any number of workers.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+from ledgerlens.synth.model import SimBusiness, World
+from ledgerlens.synth.writers.canonical_csv import (
+    business_csv_text,
+    write_accounts_csv,
+    write_businesses_csv,
+)
+from ledgerlens.synth.writers.truth_files import TRUTH_HEADERS, truth_chunks, write_manifest
+
+__all__ = ["FORMATS", "write_world"]
+
+FORMATS = ("csv", "camt053", "mt940", "bankcsv")
+
+_SHARED: dict[str, object] = {}
+
+
+def _write_business(index: int) -> tuple[dict[str, list[Path]], dict[str, str]]:
+    world: World = _SHARED["world"]  # type: ignore[assignment]
+    out: Path = _SHARED["out"]  # type: ignore[assignment]
+    formats: set[str] = _SHARED["formats"]  # type: ignore[assignment]
+    b = world.businesses[index]
+    paths: dict[str, list[Path]] = {}
+    if "csv" in formats:
+        p = out / "csv" / f"{b.business_id}.csv"
+        p.write_text(business_csv_text(world, b), encoding="utf-8", newline="")
+        paths["csv"] = [p]
+    for fmt in ("camt053", "mt940", "bankcsv"):
+        if fmt in formats:
+            paths[fmt] = _statement_writer(fmt)(world, b, out / fmt / b.business_id)
+    return paths, truth_chunks(world, b)
+
+
+def _statement_writer(fmt: str) -> Callable[[World, SimBusiness, Path], list[Path]]:
+    if fmt == "camt053":
+        from ledgerlens.synth.writers.camt053 import write_camt053
+
+        return write_camt053
+    if fmt == "mt940":
+        from ledgerlens.synth.writers.mt940 import write_mt940
+
+        return write_mt940
+    from ledgerlens.synth.writers.bank_csv import write_bank_csv
+
+    return write_bank_csv
+
+
+def write_world(
+    world: World,
+    out_dir: Path,
+    formats: set[str],
+    progress: Callable[[int, int], None] | None = None,
+    *,
+    workers: int | None = None,
+) -> dict[str, list[Path]]:
+    """Write the requested formats (subset of ``FORMATS``) plus the truth folder."""
+    unknown = set(formats) - set(FORMATS)
+    if unknown:
+        raise ValueError(f"unknown formats {sorted(unknown)}; choose from {FORMATS}")
+    out_dir = Path(out_dir)
+    (out_dir / "truth").mkdir(parents=True, exist_ok=True)
+    if "csv" in formats:
+        (out_dir / "csv").mkdir(exist_ok=True)
+    written: dict[str, list[Path]] = {f: [] for f in sorted(formats)}
+    written["truth"] = []
+    truth_files = {name: (out_dir / "truth" / name).open("w", encoding="utf-8", newline="")
+                   for name in TRUTH_HEADERS}  # fmt: skip
+    for name, fh in truth_files.items():
+        fh.write(",".join(TRUTH_HEADERS[name]) + "\n")
+    _SHARED.update(world=world, out=out_dir, formats=set(formats))
+    n = len(world.businesses)
+    if workers is None:
+        workers = min(2, os.cpu_count() or 1) if n >= 16 else 1
+    methods = mp.get_all_start_methods()
+    try:
+        if workers > 1 and "fork" in methods:
+            with mp.get_context("fork").Pool(workers) as pool:
+                results = pool.imap(_write_business, range(n), chunksize=max(1, min(8, n // 32)))
+                _collect(results, written, truth_files, n, progress)
+        else:
+            _collect(map(_write_business, range(n)), written, truth_files, n, progress)
+    finally:
+        for fh in truth_files.values():
+            fh.close()
+        _SHARED.clear()
+    if "csv" in formats:
+        written["csv"].append(write_businesses_csv(world, out_dir / "businesses.csv"))
+        written["csv"].append(write_accounts_csv(world, out_dir / "accounts.csv"))
+    written["truth"] = [out_dir / "truth" / name for name in TRUTH_HEADERS]
+    written["truth"].append(write_manifest(world, out_dir / "truth" / "manifest.json", written))
+    return written
+
+
+def _collect(results: object, written: dict[str, list[Path]], truth_files: dict[str, object],
+             n: int, progress: Callable[[int, int], None] | None) -> None:
+    for done, (paths, chunks) in enumerate(results, start=1):  # type: ignore[call-overload]
+        for fmt, ps in paths.items():
+            written[fmt].extend(ps)
+        for name, text in chunks.items():
+            truth_files[name].write(text)  # type: ignore[attr-defined]
+        if progress:
+            progress(done, n)
+
