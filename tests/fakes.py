@@ -18,7 +18,7 @@ from datetime import UTC, date, datetime
 from types import TracebackType
 from typing import Self
 
-from ledgerlens.adapters.db.repositories import (
+from ledgerlens.adapters.db.guards import (
     ensure_aware,
     ensure_masked_card,
     ensure_same_business,
@@ -90,9 +90,9 @@ class InMemoryStore:
 StoreSource = Callable[[], InMemoryStore]
 
 
-def _utc(value: datetime | None) -> datetime | None:
+def _utc(value: datetime) -> datetime:
     """What the SQL adapter returns: the same instant, expressed in UTC."""
-    return value.astimezone(UTC) if value is not None else None
+    return value.astimezone(UTC)
 
 
 class InMemoryBusinessRepository:
@@ -306,7 +306,9 @@ class InMemoryConsentRepository(_Scoped):
         ensure_aware(grant.withdrawn_at, "withdrawn_at")
         self._require_business().consents.append(
             dataclasses.replace(
-                grant, granted_at=_utc(grant.granted_at), withdrawn_at=_utc(grant.withdrawn_at)
+                grant,
+                granted_at=_utc(grant.granted_at),
+                withdrawn_at=grant.withdrawn_at and _utc(grant.withdrawn_at),
             )
         )
 

@@ -105,6 +105,30 @@ def test_migrations_apply_and_match_metadata(db_url: str) -> None:
         eng.dispose()
 
 
+def _upgrade(url: str) -> None:
+    upgrade_database(url)
+
+
+@pytest.mark.slow
+def test_concurrent_upgrades_are_safe(db_url: str) -> None:
+    """Every process (CLI, API, workers) migrates at start-up; racing starts must not fail."""
+    ctx = multiprocessing.get_context("spawn")
+    procs = [ctx.Process(target=_upgrade, args=(db_url,)) for _ in range(3)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(timeout=120)
+    assert [p.exitcode for p in procs] == [0, 0, 0]
+    eng = create_engine_for(db_url)
+    try:
+        with eng.connect() as conn:
+            assert conn.execute(text("SELECT version_num FROM alembic_version")).all() == [
+                ("0001",)
+            ]
+    finally:
+        eng.dispose()
+
+
 def test_sqlite_connections_use_wal_and_foreign_keys(tmp_path: Any) -> None:
     eng = create_engine_for(f"sqlite:///{tmp_path / 'sub' / 'x.db'}")  # creates the folder
     try:

@@ -24,6 +24,7 @@ def app(db_url: str):  # type: ignore[no-untyped-def]
     c = bootstrap(Settings(db=DbSettings(url=db_url)))
     ensure_business(c.uow_factory, "acme", "Acme Ltd", "GB", "GBP")
     ensure_business(c.uow_factory, "other", "Other GmbH", "DE", "EUR")
+    ensure_business(c.uow_factory, "demo-cafe", "Demo Café Ltd", "GB", "GBP")
     yield c
     c.dispose()
 
@@ -64,14 +65,14 @@ MT940_JAN_1_31 = """:20:S2
 
 def test_examples_import_then_reimport_adds_nothing(app: Container) -> None:
     files = sorted(p for p in EXAMPLES.iterdir() if p.is_file())
-    first = [app.importer.import_file(f, "acme") for f in files]
+    first = [app.importer.import_file(f, "demo-cafe") for f in files]
     assert all(not r.refused for r in first), [r.issues for r in first]
-    stored = _rows(app)
+    stored = _rows(app, "demo-cafe")
     assert stored == sum(r.transactions for r in first) > 0
-    again = [app.importer.import_file(f, "acme") for f in files]
+    again = [app.importer.import_file(f, "demo-cafe") for f in files]
     assert sum(r.new for r in again) == 0
     assert sum(r.duplicates for r in again) == stored
-    assert _rows(app) == stored
+    assert _rows(app, "demo-cafe") == stored
 
 
 def test_overlapping_statements_add_only_the_new_lines(app: Container, tmp_path: Path) -> None:

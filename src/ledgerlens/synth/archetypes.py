@@ -38,6 +38,7 @@ class Archetype:
     rent_share: float = 0.08
     marketing: float = 0.02
     card_uses: dict[str, float] = field(default_factory=dict)  # spend group -> lines a month
+    card_scale: dict[str, float] = field(default_factory=dict)  # spend group -> amount factor
     saas: tuple[int, int] = (2, 5)
     vat_exempt: bool = False  # medical care is VAT-exempt in Europe
     sales_tax_us: bool = True  # US sales tax applies to goods and meals, not services
@@ -145,7 +146,7 @@ ARCHETYPES: dict[str, Archetype] = {
             card_uses={"hardware": 14, "fuel": 10, "meals": 3, "vehicle_repair": 0.6},
             loan_p=0.5,
             sales_tax_us=False,
-            expected_mix={"cogs": (0.25, 0.8), "opex.payroll": (0.08, 0.5)},
+            expected_mix={"cogs": (0.12, 0.75), "opex.payroll": (0.05, 0.5)},
         ),
         Archetype(
             "tourism",
@@ -241,6 +242,7 @@ ARCHETYPES: dict[str, Archetype] = {
             rent_share=0.04,
             marketing=0.005,
             card_uses={"fuel": 40, "vehicle_repair": 1.5, "meals": 4, "hotel": 1},
+            card_scale={"fuel": 5.0, "vehicle_repair": 2.0},  # trucks, not cars
             sales_tax_us=False,
             loan_p=0.6,
             expected_mix={"opex.vehicle_fuel": (0.04, 0.5), "opex.payroll": (0.1, 0.6)},

@@ -372,3 +372,24 @@ def test_legacy_guess_defaults_to_cp1252_and_falls_back_to_latin1() -> None:
     assert guess_legacy_encoding(b"abc\x81\x90def") == "latin-1"  # undefined in every code page
     assert decode_text("Łódź Sp. z o.o.".encode("cp1250")) == ("Łódź Sp. z o.o.", "cp1250")
     assert decode_text("Rīga".encode()) == ("Rīga", "utf-8")
+
+
+def test_mutated_real_exports_never_raise(samples: Path) -> None:
+    """Bad input becomes issues, never exceptions (a seeded sample of byte-level mutations)."""
+    import random
+
+    originals = [p.read_bytes() for p in sorted(samples.glob("*/*.csv"))]
+    alphabet = b"0123456789,;.\"'\n\r -+abcEURAfBijDC/:\xc3\xa9\xe9\x81"
+    rnd = random.Random(20261204)
+    parser = BankCsvParser()
+    for _ in range(400):
+        data = bytearray(rnd.choice(originals))
+        for _ in range(rnd.randint(1, 6)):
+            pos = rnd.randrange(len(data) + 1)
+            data[pos:pos] = bytes([rnd.choice(alphabet)])
+            if data and rnd.random() < 0.5:
+                del data[rnd.randrange(len(data))]
+        result = parser.parse(bytes(data), "mutant.csv")
+        parser.identify(bytes(data), "mutant.csv")
+        if result.refused:
+            assert result.statements == [] and all(i.message for i in result.issues)

@@ -5,18 +5,13 @@ Every tenant repository is bound to one business (``SqlBusinessScope``): reads f
 error, never a user input problem. Rows are translated to the frozen types of ``core.ledger``;
 no SQLAlchemy object leaves this module.
 
-Bulk de-duplication is done by the database, not by reading keys first: ``INSERT … ON CONFLICT
-DO NOTHING`` (no conflict target, so both UNIQUE(account_id, dedup_key) and UNIQUE(transaction_id)
-count as "already stored") is atomic per row, so two concurrent importers of the same file store
-each transaction once. The count of rows actually inserted is exact: both pysqlite and psycopg 3
-sum the per-statement row counts over an executemany (SQLite's ``changes()``), and a row skipped
-by ON CONFLICT counts zero. (RETURNING via SQLAlchemy's insertmanyvalues was measured 8x slower
-on psycopg, which re-parses the very long multi-VALUES statement on every page.)
+De-duplication is done by the database, not by reading keys first (see ``bulk``), so it holds
+under concurrent importers; the guards every write passes are in ``guards`` (shared with the
+in-memory fakes so both refuse the same things).
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import fields
 from datetime import date, datetime
@@ -32,6 +27,7 @@ from ledgerlens.adapters.db.bulk import (
     insert_transactions,
     transaction_params,
 )
+from ledgerlens.adapters.db.guards import ensure_aware, ensure_masked_card, ensure_same_business
 from ledgerlens.adapters.db.tables import (
     TENANT_TABLES,
     accounts,
@@ -66,9 +62,6 @@ __all__ = [
     "SqlMemberRepository",
     "SqlStatementRepository",
     "SqlTransactionRepository",
-    "ensure_aware",
-    "ensure_masked_card",
-    "ensure_same_business",
 ]
 
 ConnectionSource = Callable[[], Connection]
@@ -83,33 +76,6 @@ _TX_COLUMNS = [
     else transactions.c[name]
     for name in TX_FIELDS
 ]
-_CARD_NUMBER = re.compile(r"[0-9]{13,}")
-_CARD_SEPARATORS = re.compile(r"[\s.\-_/]")
-
-
-def ensure_masked_card(card_id: str) -> None:
-    """Refuse what looks like a full card number (13-19 digits, separators ignored).
-
-    The importer masks card numbers; this guard makes sure a bug there cannot put a PAN in the
-    database (the table has a matching CHECK constraint on the raw value as well).
-    """
-    if card_id and _CARD_NUMBER.search(_CARD_SEPARATORS.sub("", card_id)):
-        raise ValueError(f"card_id is not masked (looks like a card number): {card_id[:4]}…")
-
-
-def ensure_aware(value: datetime | None, what: str) -> None:
-    """Timestamps are instants: a naive datetime would be stored as a guess, so refuse it."""
-    if value is not None and (value.tzinfo is None or value.utcoffset() is None):
-        raise ValueError(f"{what} must be timezone-aware (UTC), got naive {value!r}")
-
-
-def ensure_same_business(scope_business_id: str, row_business_id: str, what: str) -> None:
-    """A scoped repository writes only its own tenant's rows."""
-    if row_business_id != scope_business_id:
-        raise ValueError(
-            f"{what} belongs to business {row_business_id!r}, not to this scope "
-            f"({scope_business_id!r})"
-        )
 
 
 def _insert_one(

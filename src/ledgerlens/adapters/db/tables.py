@@ -14,7 +14,6 @@ compares them on SQLite and PostgreSQL.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -85,7 +84,7 @@ class UtcDateTime(TypeDecorator[datetime]):
         utc = value.astimezone(UTC)
         return utc.replace(tzinfo=None) if dialect.name == "sqlite" else utc
 
-    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
         if value.tzinfo is None:
@@ -95,7 +94,7 @@ class UtcDateTime(TypeDecorator[datetime]):
 
 def _seq_type() -> BigInteger:
     """BIGINT identity on PostgreSQL; on SQLite only ``INTEGER PRIMARY KEY`` auto-increments."""
-    return BigInteger().with_variant(Integer(), "sqlite")  # type: ignore[return-value]
+    return BigInteger().with_variant(Integer(), "sqlite")
 
 
 businesses = Table(

@@ -180,6 +180,8 @@ class CanonicalCsvParser:
                     line=parts[0].line,
                 )
             )
+        if any(i.fatal for i in issues):
+            statements = []  # a refused file offers nothing to store
         return ParseResult(path=path, format=self.format, statements=statements, issues=issues)
 
     def iter_parse(

@@ -26,6 +26,11 @@ def _daily(ctx: Ctx, account: int) -> np.ndarray:
     return out
 
 
+def _iban(identifier: str) -> str:
+    """The account's IBAN, or "" for US account numbers and card accounts (not IBANs)."""
+    return identifier if identifier[:2].isalpha() and identifier[2:4].isdigit() else ""
+
+
 def _tail(identifier: str) -> str:
     return f"****{identifier[-4:]}"
 
@@ -51,10 +56,10 @@ def card_settlement(ctx: Ctx) -> None:
         pair = ctx.pair()
         ref = f"STATEMENT {m.month:02d}/{m.year}"
         ctx.rows.append(SimTxn(pay, 350, 0, -owed, c.direct_debit(issuer, ref, mandate), issuer,
-                               ctx.accounts[ctx.acc_card].identifier, "", "", "", "direct_debit",
+                               _iban(ctx.accounts[ctx.acc_card].identifier), "", "", "", "direct_debit",
                                "transfer.card_settlement", pair=pair, series=series))
         ctx.rows.append(SimTxn(pay, 350, ctx.acc_card, owed, f"PAYMENT RECEIVED THANK YOU {ref}",
-                               ctx.name, ctx.accounts[0].identifier, "", "", "", "internal_in",
+                               ctx.name, _iban(ctx.accounts[0].identifier), "", "", "", "internal_in",
                                "transfer.card_settlement", pair=pair))
         settled += owed
 
@@ -63,10 +68,10 @@ def _internal(ctx: Ctx, day: int, src: int, dst: int, amount: int, ref: str, ser
     c, pair = ctx.culture, ctx.pair()
     a_src, a_dst = ctx.accounts[src], ctx.accounts[dst]
     ctx.rows.append(SimTxn(day, 900, src, -amount, c.internal(True, _tail(a_dst.identifier), ref),
-                           ctx.name, a_dst.identifier, "", "", "", "internal", "transfer.internal",
+                           ctx.name, _iban(a_dst.identifier), "", "", "", "internal", "transfer.internal",
                            pair=pair, series=series))
     ctx.rows.append(SimTxn(day, 900, dst, amount, c.internal(False, _tail(a_src.identifier), ref),
-                           ctx.name, a_src.identifier, "", "", "", "internal_in",
+                           ctx.name, _iban(a_src.identifier), "", "", "", "internal_in",
                            "transfer.internal", pair=pair))
 
 
@@ -128,9 +133,9 @@ def fx_conversions(ctx: Ctx) -> None:
         got = ctx.fx.convert(amount, ccy, ctx.base, d)
         pair, ref = ctx.pair(), f"FX{d:05d}{ctx.index % 1000:03d}"
         text = c.fx(ccy, ctx.base, f"{amount / 100:.2f}", rate_text(ppm), ref)
-        ctx.rows.append(SimTxn(d, 950, f, -amount, text, ctx.name, ctx.accounts[0].identifier, "",
+        ctx.rows.append(SimTxn(d, 950, f, -amount, text, ctx.name, _iban(ctx.accounts[0].identifier), "",
                                "", "", "fx", "transfer.fx_conversion", pair=pair))
-        ctx.rows.append(SimTxn(d, 950, 0, got, text, ctx.name, ctx.accounts[f].identifier, "", "",
+        ctx.rows.append(SimTxn(d, 950, 0, got, text, ctx.name, _iban(ctx.accounts[f].identifier), "", "",
                                "", "fx", "transfer.fx_conversion", pair=pair))
         balance -= amount
 

@@ -115,6 +115,7 @@ def card_spend(ctx: Ctx) -> None:
         if not merchants:
             continue
         cat = _OVERRIDES.get((a.code, use), _USE_CATEGORY[use])
+        amount_scale = a.card_scale.get(use, 1.0)
         stores = [f"{int(rng.integers(100, 9999))}" for _ in merchants]
         n = int(rng.poisson(per_month * scale * ctx.n_days / 30.44))
         days = np.sort(rng.integers(0, ctx.n_days, size=n))
@@ -136,7 +137,7 @@ def card_spend(ctx: Ctx) -> None:
             if use == "ads":
                 major = ads_budget / 100 * ctx.activity[d] * (0.5 + uu)
             else:
-                major = math.exp(math.log(lo) + uu * (math.log(hi) - math.log(lo)))
+                major = math.exp(math.log(lo) + uu * (math.log(hi) - math.log(lo))) * amount_scale
             ccy = str(m.get("currency", "")) or ctx.base
             _book_card(ctx, acc, d, t, int(major * 100), ccy, str(m["name"]), str(m["mcc"]),
                        ctx.cards[ci], cat, store=stores[w], city=cities[cy] if aw else ctx.city)
