@@ -102,6 +102,9 @@ class SqlUnitOfWork:
             return
         try:
             connection.rollback()
+        except Exception:
+            if exc is None:  # otherwise the original error matters more than a dead connection
+                raise
         finally:
             connection.close()
 

@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
-from collections.abc import Callable
+import shutil
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from ledgerlens.synth.model import SimBusiness, World
@@ -33,22 +34,31 @@ __all__ = ["FORMATS", "write_world"]
 FORMATS = ("csv", "camt053", "mt940", "bankcsv")
 
 _SHARED: dict[str, object] = {}
+_CHUNK = 16  # businesses per pool task: one truth part file per task and truth file
 
 
-def _write_business(index: int) -> tuple[dict[str, list[Path]], dict[str, str]]:
+def _write_chunk(first: int) -> dict[str, list[Path]]:
+    """Write businesses [first, first + _CHUNK): their files and one truth part per truth file."""
     world: World = _SHARED["world"]  # type: ignore[assignment]
     out: Path = _SHARED["out"]  # type: ignore[assignment]
     formats: set[str] = _SHARED["formats"]  # type: ignore[assignment]
-    b = world.businesses[index]
-    paths: dict[str, list[Path]] = {}
-    if "csv" in formats:
-        p = out / "csv" / f"{b.business_id}.csv"
-        p.write_text(business_csv_text(world, b), encoding="utf-8", newline="")
-        paths["csv"] = [p]
-    for fmt in ("camt053", "mt940", "bankcsv"):
-        if fmt in formats:
-            paths[fmt] = _statement_writer(fmt)(world, b, out / fmt / b.business_id)
-    return paths, truth_chunks(world, b)
+    paths: dict[str, list[Path]] = {f: [] for f in formats}
+    parts: dict[str, list[str]] = {name: [] for name in TRUTH_HEADERS}
+    for b in world.businesses[first : first + _CHUNK]:
+        if "csv" in formats:
+            p = out / "csv" / f"{b.business_id}.csv"
+            p.write_text(business_csv_text(world, b), encoding="utf-8", newline="")
+            paths["csv"].append(p)
+        for fmt in ("camt053", "mt940", "bankcsv"):
+            if fmt in formats:
+                paths[fmt].extend(_statement_writer(fmt)(world, b, out / fmt / b.business_id))
+        for name, text in truth_chunks(world, b).items():
+            parts[name].append(text)
+    for name, texts in parts.items():
+        (out / "truth" / ".parts" / f"{name}.{first:07d}").write_text(
+            "".join(texts), encoding="utf-8", newline=""
+        )
+    return paths
 
 
 def _statement_writer(fmt: str) -> Callable[[World, SimBusiness, Path], list[Path]]:
@@ -83,26 +93,30 @@ def write_world(
         (out_dir / "csv").mkdir(exist_ok=True)
     written: dict[str, list[Path]] = {f: [] for f in sorted(formats)}
     written["truth"] = []
-    truth_files = {name: (out_dir / "truth" / name).open("w", encoding="utf-8", newline="")
-                   for name in TRUTH_HEADERS}  # fmt: skip
-    for name, fh in truth_files.items():
-        fh.write(",".join(TRUTH_HEADERS[name]) + "\n")
+    parts_dir = out_dir / "truth" / ".parts"
+    parts_dir.mkdir(exist_ok=True)
     _SHARED.update(world=world, out=out_dir, formats=set(formats))
     n = len(world.businesses)
+    starts = list(range(0, n, _CHUNK))
     if workers is None:
-        workers = min(2, os.cpu_count() or 1) if n >= 16 else 1
-    methods = mp.get_all_start_methods()
+        workers = min(2, os.cpu_count() or 1) if n >= 4 * _CHUNK else 1
     try:
-        if workers > 1 and "fork" in methods:
+        if workers > 1 and "fork" in mp.get_all_start_methods():
             with mp.get_context("fork").Pool(workers) as pool:
-                results = pool.imap(_write_business, range(n), chunksize=max(1, min(8, n // 32)))
-                _collect(results, written, truth_files, n, progress)
+                _collect(pool.imap(_write_chunk, starts), written, n, progress)
         else:
-            _collect(map(_write_business, range(n)), written, truth_files, n, progress)
+            _collect(map(_write_chunk, starts), written, n, progress)
     finally:
-        for fh in truth_files.values():
-            fh.close()
         _SHARED.clear()
+    for name, header in TRUTH_HEADERS.items():
+        with (out_dir / "truth" / name).open("wb") as fh:
+            fh.write((",".join(header) + "\n").encode("utf-8"))
+            for first in starts:
+                part = parts_dir / f"{name}.{first:07d}"
+                with part.open("rb") as src:
+                    shutil.copyfileobj(src, fh, 1 << 20)
+                part.unlink()
+    parts_dir.rmdir()
     if "csv" in formats:
         written["csv"].append(write_businesses_csv(world, out_dir / "businesses.csv"))
         written["csv"].append(write_accounts_csv(world, out_dir / "accounts.csv"))
@@ -111,13 +125,12 @@ def write_world(
     return written
 
 
-def _collect(results: object, written: dict[str, list[Path]], truth_files: dict[str, object],
-             n: int, progress: Callable[[int, int], None] | None) -> None:
-    for done, (paths, chunks) in enumerate(results, start=1):  # type: ignore[call-overload]
+def _collect(results: Iterable[dict[str, list[Path]]], written: dict[str, list[Path]], n: int,
+             progress: Callable[[int, int], None] | None) -> None:
+    done = 0
+    for paths in results:
         for fmt, ps in paths.items():
             written[fmt].extend(ps)
-        for name, text in chunks.items():
-            truth_files[name].write(text)  # type: ignore[attr-defined]
+        done = min(n, done + _CHUNK)
         if progress:
             progress(done, n)
-
