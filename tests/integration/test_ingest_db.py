@@ -169,3 +169,16 @@ def test_two_concurrent_imports_of_one_file_add_it_once(
         news = pool.map(_import_in_child, [(db_url, str(path))] * 2)
     assert sum(news) == 3000  # each line counted new by exactly one of the two imports
     assert _rows(app) == 3000
+
+
+def test_unreachable_database_is_a_clear_refusal_not_a_crash() -> None:
+    c = bootstrap(
+        Settings(db=DbSettings(url="postgresql+psycopg://postgres@127.0.0.1:1/test")),
+        upgrade=False,
+    )
+    try:
+        report = c.importer.import_file(EXAMPLES / "demo-cafe-current-2026-10.mt940", "acme")
+    finally:
+        c.dispose()
+    assert report.refused
+    assert "database unavailable" in report.issues[0].message

@@ -41,7 +41,7 @@ def mask_card_id(value: str) -> str:
 
     Opaque ids ("card_07") and masked forms ("**** 1234", "XXXX-XXXX-XXXX-1234") pass unchanged.
     """
-    if re.search(r"\d{13,}", re.sub(r"[ -]", "", value)):
+    if value and re.search(r"\d{13,}", re.sub(r"[ -]", "", value)):
         return mask_pan(value)
     return value
 

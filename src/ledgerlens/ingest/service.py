@@ -12,7 +12,7 @@ Balances are checked (opening + Σ = closing) and reported per statement, never 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO, Protocol
@@ -171,12 +171,18 @@ class StatementImporter:
                 raise _Refused
             scope = uow.scope(business_id)
             accounts: dict[tuple[str, str], Account] = {}
+            pending: list[Transaction] = []
             for statement in self._statements(path, parser, report):
                 if report.refused:
                     raise _Refused
-                self._store_statement(scope, statement, account_id, accounts, report)
+                pending.extend(
+                    self._store_statement(scope, statement, account_id, accounts, report)
+                )
+                if len(pending) >= self._batch_size:
+                    self._flush(scope, pending, report)
             if report.refused:
                 raise _Refused
+            self._flush(scope, pending, report)
             if report.statements == 0 and report.transactions == 0:
                 report.issues.append(ImportIssue(shown, "the file holds no statements"))
                 raise _Refused
@@ -258,7 +264,8 @@ class StatementImporter:
         account_id: str | None,
         accounts: dict[tuple[str, str], Account],
         report: ImportReport,
-    ) -> None:
+    ) -> list[Transaction]:
+        """Check and record one statement; return its transactions, ready to insert."""
         shown = report.path
         account = self._account_for(scope, statement, account_id, accounts, report)
         parsed = list(statement.transactions)
@@ -306,13 +313,20 @@ class StatementImporter:
                 report.reconciled += 1
             elif verdict is False:
                 report.unreconciled += 1
-        rows = (
+        report.transactions += count
+        return [
             self._transaction(scope.business_id, account, statement, t, key, statement_id, shown)
             for t, key in zip(parsed, keys, strict=True)
-        )
-        for batch in _batched(rows, self._batch_size):
-            report.new += scope.transactions.add_new(batch)
-        report.transactions += count
+        ]
+
+    def _flush(
+        self, scope: BusinessScope, pending: list[Transaction], report: ImportReport
+    ) -> None:
+        """Insert what has accumulated (across statements: a file of many small statements
+        still inserts in large batches) and count what was new."""
+        for start in range(0, len(pending), self._batch_size):
+            report.new += scope.transactions.add_new(pending[start : start + self._batch_size])
+        pending.clear()
         report.duplicates = report.transactions - report.new
 
     @staticmethod
@@ -350,14 +364,3 @@ class StatementImporter:
             source_line=t.line,
             dedup_key=key,
         )
-
-
-def _batched(items: Iterable[Transaction], size: int) -> Iterator[list[Transaction]]:
-    batch: list[Transaction] = []
-    for item in items:
-        batch.append(item)
-        if len(batch) >= size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch

@@ -24,6 +24,7 @@ from types import TracebackType
 from typing import Self
 
 from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from ledgerlens.adapters.db.engine import SQLITE_BEGIN_OPTION
 from ledgerlens.adapters.db.repositories import (
@@ -35,6 +36,7 @@ from ledgerlens.adapters.db.repositories import (
     SqlStatementRepository,
     SqlTransactionRepository,
 )
+from ledgerlens.core.errors import StorageError
 
 __all__ = ["SqlBusinessScope", "SqlUnitOfWork", "sql_uow_factory"]
 
@@ -85,7 +87,10 @@ class SqlUnitOfWork:
     def __enter__(self) -> Self:
         if self._connection is not None:
             raise RuntimeError("this unit of work is already open")
-        connection = self._engine.connect()
+        try:
+            connection = self._engine.connect()
+        except (OperationalError, InterfaceError) as exc:
+            raise StorageError(f"database unavailable: {type(exc.orig).__name__}") from exc
         if self._read_only and connection.dialect.name == "sqlite":
             connection.execution_options(**{SQLITE_BEGIN_OPTION: "DEFERRED"})
         self._connection = connection
@@ -107,6 +112,9 @@ class SqlUnitOfWork:
                 raise
         finally:
             connection.close()
+        if isinstance(exc, (OperationalError, InterfaceError)):
+            # the stages speak core errors only: "locked", "server gone" become StorageError
+            raise StorageError(f"database error: {type(exc.orig).__name__}") from exc
 
 
 def sql_uow_factory(engine: Engine, *, read_only: bool = False) -> Callable[[], SqlUnitOfWork]:
