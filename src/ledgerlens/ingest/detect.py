@@ -22,6 +22,7 @@ FORMAT_ALIASES: dict[str, tuple[str, ...]] = {
     "bai2": ("bai2",),
     "ofx": ("ofx",),
     "obie": ("obie",),
+    "ics": ("ics",),
     "zip": ("zip",),
 }
 
@@ -33,6 +34,7 @@ def default_parsers() -> list[StatementParser]:
     from ledgerlens.ingest.formats.bank_csv import BankCsvParser
     from ledgerlens.ingest.formats.camt import CamtParser
     from ledgerlens.ingest.formats.canonical_csv import CanonicalCsvParser
+    from ledgerlens.ingest.formats.ics_cards import IcsCardsParser
     from ledgerlens.ingest.formats.mt940 import Mt940Parser
     from ledgerlens.ingest.formats.obie import OpenBankingParser
     from ledgerlens.ingest.formats.ofx import OfxParser
@@ -44,6 +46,7 @@ def default_parsers() -> list[StatementParser]:
         Mt940Parser(),
         Bai2Parser(),
         OpenBankingParser(),
+        IcsCardsParser(),
         BankCsvParser(),
     ]
     return [ZipArchiveParser(inner), *inner]

@@ -97,8 +97,11 @@ class StatementImporter:
         business_id: str,
         account_id: str | None = None,
         fmt: str = "auto",
+        source_name: str | None = None,
     ) -> ImportReport:
-        shown = str(path)
+        """Import one file; ``source_name`` is what reports and rows call it (an upload's name
+        rather than the server's temporary path)."""
+        shown = source_name or str(path)
         report = ImportReport(path=shown)
         try:
             candidates = parsers_for(fmt, self._parsers)

@@ -86,7 +86,7 @@ def import_(
     business: Annotated[str, typer.Option("--business", help="Business id.")],
     account: Annotated[str | None, typer.Option(help="Book everything to this account.")] = None,
     fmt: Annotated[
-        str, typer.Option("--format", help="auto|csv|mt940|camt|bai2|ofx|obie|zip")
+        str, typer.Option("--format", help="auto|csv|mt940|camt|bai2|ofx|obie|ics|zip")
     ] = "auto",
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per file.")] = False,
 ) -> None:
@@ -95,13 +95,16 @@ def import_(
 
     c = _container()
     files = expand_paths(paths)
+    if not files:
+        err.print("error: no statement files found in " + ", ".join(map(str, paths)))
+        raise typer.Exit(1)
     reports = run_imports(c.importer, files, business, account, fmt, quiet=as_json)
     if as_json:
         for report in reports:
             sys.stdout.write(json.dumps(report.as_dict(), ensure_ascii=False) + "\n")
     else:
         _print_reports(reports)
-    if any(r.refused for r in reports) or not files:
+    if any(r.refused for r in reports):
         raise typer.Exit(1)
 
 
@@ -130,6 +133,29 @@ def demo(
     raise typer.Exit(code)
 
 
+@app.command("generate")
+def generate(
+    businesses: Annotated[int, typer.Option(min=1, help="How many businesses.")] = 50,
+    months: Annotated[int, typer.Option(min=1, max=120, help="Months of history.")] = 18,
+    seed: Annotated[int, typer.Option(help="Random seed (same seed, same bytes).")] = 42,
+    out: Annotated[Path | None, typer.Option(help="Folder to write files into.")] = None,
+    formats: Annotated[
+        str, typer.Option(help="Comma list of csv,camt053,mt940,bankcsv (with --out).")
+    ] = "csv",
+    db: Annotated[
+        bool, typer.Option("--db", help="Also load the world into the database.")
+    ] = False,
+) -> None:
+    """Generate a synthetic SME world with ground truth, as files and/or into the database."""
+    from ledgerlens.jobs.generating import run_generate
+
+    if out is None and not db:
+        err.print("nothing to do: give --out DIR and/or --db")
+        raise typer.Exit(2)
+    wanted = {f.strip() for f in formats.split(",") if f.strip()}
+    run_generate(businesses, months, seed, out, wanted, db, console)
+
+
 @app.command("ingest-coverage")
 def ingest_coverage(
     data: Annotated[Path, typer.Option(help="The external data folder.")] = Path(
@@ -144,6 +170,15 @@ def ingest_coverage(
 
     summary = write_coverage_report(data, output, console)
     console.print(summary)
+
+
+def _register_extra_commands() -> None:
+    from ledgerlens.jobs.cli_serve import register
+
+    register(app)
+
+
+_register_extra_commands()
 
 
 def _print_reports(reports: list) -> None:  # type: ignore[type-arg]

@@ -22,8 +22,13 @@ ANOMALY_KINDS = (
     "card_misuse",
     "card_testing",
 )
-_SPIKE_CATS = ("opex.utilities", "opex.telecom_internet", "opex.software_subscriptions",
-               "cogs.shipping_logistics", "opex.insurance")  # fmt: skip
+_SPIKE_CATS = (
+    "opex.utilities",
+    "opex.telecom_internet",
+    "opex.software_subscriptions",
+    "cogs.shipping_logistics",
+    "opex.insurance",
+)
 
 
 def inject_anomalies(ctx: Ctx) -> None:
@@ -55,10 +60,22 @@ def _duplicate(ctx: Ctx) -> None:
     if ctx.rng.random() < 0.5:
         back = ctx.open_fwd(day + int(ctx.rng.integers(10, 35)))
         if back >= 0:
-            ctx.rows.append(SimTxn(back, 600, 0, -r.amount_minor,
-                                   ctx.culture.credit_in(r.counterparty_name, "REFUND DUPLICATE", back, 600),  # noqa: E501
-                                   r.counterparty_name, r.counterparty_iban, "", "", "",
-                                   "transfer_in", "income.refund_received"))
+            ctx.rows.append(
+                SimTxn(
+                    back,
+                    600,
+                    0,
+                    -r.amount_minor,
+                    ctx.culture.credit_in(r.counterparty_name, "REFUND DUPLICATE", back, 600),
+                    r.counterparty_name,
+                    r.counterparty_iban,
+                    "",
+                    "",
+                    "",
+                    "transfer_in",
+                    "income.refund_received",
+                )
+            )
 
 
 def _spike(ctx: Ctx) -> None:
@@ -77,9 +94,23 @@ def _new_payee(ctx: Ctx) -> None:
     name = company_name(rng, c.country, "Consulting")
     amt = int(ctx.revenue_month * rng.uniform(0.3, 1.0))
     ref = f"INV {int(rng.integers(100, 999))}"
-    ctx.rows.append(SimTxn(day, ctx.tod(), 0, -amt, c.credit_out(name, ref, day, 700), name,
-                           iban(rng, c.country), "", "", "", "transfer_out", "opex.other",
-                           anomaly="new_payee_large"))
+    ctx.rows.append(
+        SimTxn(
+            day,
+            ctx.tod(),
+            0,
+            -amt,
+            c.credit_out(name, ref, day, 700),
+            name,
+            iban(rng, c.country),
+            "",
+            "",
+            "",
+            "transfer_out",
+            "opex.other",
+            anomaly="new_payee_large",
+        )
+    )
 
 
 def _employee_card(ctx: Ctx) -> tuple[str, str, str]:
@@ -89,8 +120,11 @@ def _employee_card(ctx: Ctx) -> tuple[str, str, str]:
 
 def _misuse(ctx: Ctx) -> None:
     rng, c = ctx.rng, ctx.culture
-    pool = [m for m in load_merchants()["misuse"]
-            if m["countries"] == "*" or c.country in m["countries"].split()]  # fmt: skip
+    pool = [
+        m
+        for m in load_merchants()["misuse"]
+        if m["countries"] == "*" or c.country in m["countries"].split()
+    ]
     m = pool[int(rng.integers(len(pool)))]
     day = int(rng.integers(30, ctx.hist_days - 7))
     day += (5 - int(ctx.dow[day])) % 7  # a Saturday
@@ -101,9 +135,24 @@ def _misuse(ctx: Ctx) -> None:
     amt = int(rng.uniform(m["lo"], m["hi"]) * 100)
     b = ctx.open_fwd(day + 1)
     acc = card_target(ctx)
-    ctx.rows.append(SimTxn(b, tod, acc, -amt, c.card(m["name"], "", ctx.city, card[1], day, tod),
-                           m["name"], "", m["mcc"], card[0], card[2], "card", "opex.other",
-                           anomaly="card_misuse", value_day=day))
+    ctx.rows.append(
+        SimTxn(
+            b,
+            tod,
+            acc,
+            -amt,
+            c.card(m["name"], "", ctx.city, card[1], day, tod),
+            m["name"],
+            "",
+            m["mcc"],
+            card[0],
+            card[2],
+            "card",
+            "opex.other",
+            anomaly="card_misuse",
+            value_day=day,
+        )
+    )
 
 
 def _card_testing(ctx: Ctx) -> None:
@@ -117,6 +166,21 @@ def _card_testing(ctx: Ctx) -> None:
     tod = int(rng.integers(60, 300))
     for k in range(int(rng.integers(5, 13))):
         amt = int(rng.integers(50, 300))
-        ctx.rows.append(SimTxn(b, tod + k, acc, -amt, c.card(name, "", "INTERNET", card[1], day, tod + k),  # noqa: E501
-                               name, "", "5816", card[0], card[2], "card", "opex.other",
-                               anomaly="card_testing", value_day=day))
+        ctx.rows.append(
+            SimTxn(
+                b,
+                tod + k,
+                acc,
+                -amt,
+                c.card(name, "", "INTERNET", card[1], day, tod + k),
+                name,
+                "",
+                "5816",
+                card[0],
+                card[2],
+                "card",
+                "opex.other",
+                anomaly="card_testing",
+                value_day=day,
+            )
+        )

@@ -88,9 +88,17 @@ def _months(start: date, n_days: int) -> tuple[list[Month], np.ndarray]:
     return months, mod
 
 
-def _accounts(rng: np.random.Generator, bid: str, country: str, base: str, arch_code: str,
-              want_card: bool, want_savings: bool, want_fx: bool,
-              foreign: str) -> list[SimAccount]:
+def _accounts(
+    rng: np.random.Generator,
+    bid: str,
+    country: str,
+    base: str,
+    arch_code: str,
+    want_card: bool,
+    want_savings: bool,
+    want_fx: bool,
+    foreign: str,
+) -> list[SimAccount]:
     bank, bic, code = load_names()[country]["banks"][int(rng.integers(5))]
     out: list[SimAccount] = []
 
@@ -119,9 +127,16 @@ def _accounts(rng: np.random.Generator, bid: str, country: str, base: str, arch_
     return out
 
 
-def _activity(rng: np.random.Generator, arch_season: tuple[float, ...], months: list[Month],
-              mod: np.ndarray, n_days: int, hist_days: int, growth: float,
-              future_drop: bool) -> np.ndarray:
+def _activity(
+    rng: np.random.Generator,
+    arch_season: tuple[float, ...],
+    months: list[Month],
+    mod: np.ndarray,
+    n_days: int,
+    hist_days: int,
+    growth: float,
+    future_drop: bool,
+) -> np.ndarray:
     season = np.asarray(arch_season)[[mo.month - 1 for mo in months]]
     month_noise = rng.lognormal(0.0, 0.07, len(months))
     t = np.arange(n_days) / 30.44
@@ -135,8 +150,9 @@ def _activity(rng: np.random.Generator, arch_season: tuple[float, ...], months: 
     return act
 
 
-def generate_business(seed: int, index: int, start: date, history_days: int,
-                      fx: FxTable) -> SimBusiness:
+def generate_business(
+    seed: int, index: int, start: date, history_days: int, fx: FxTable
+) -> SimBusiness:
     n_days = history_days + 91
     rng = np.random.default_rng([seed, index])
     bid = business_id(seed, index)
@@ -151,30 +167,59 @@ def generate_business(seed: int, index: int, start: date, history_days: int,
     name = company_name(rng, country, trade)
     owner = person_name(rng, country)
     want_fx = arch.foreign_sales and rng.random() < 0.7
-    accounts = _accounts(rng, bid, country, base, arch_code, rng.random() < arch.credit_card_p,
-                         rng.random() < arch.savings_p, want_fx, foreign)
+    accounts = _accounts(
+        rng,
+        bid,
+        country,
+        base,
+        arch_code,
+        rng.random() < arch.credit_card_p,
+        rng.random() < arch.savings_p,
+        want_fx,
+        foreign,
+    )
     kinds = [a.account_type for a in accounts]
     months, mod = _months(start, n_days)
     growth = float(rng.normal(0.004, 0.01))
     if gap and foreseeable:
         growth = -abs(growth) - float(rng.uniform(0.01, 0.03))  # visible decline
-    activity = _activity(rng, arch.season, months, mod, n_days, history_days, growth,
-                         gap and not foreseeable)
+    activity = _activity(
+        rng, arch.season, months, mod, n_days, history_days, growth, gap and not foreseeable
+    )
     lo, hi = arch.revenue_eur
     q = float(rng.random())
-    revenue = math.exp(math.log(lo) + q * (math.log(hi) - math.log(lo))) * 100 * culture.price_factor  # noqa: E501
+    revenue = (
+        math.exp(math.log(lo) + q * (math.log(hi) - math.log(lo))) * 100 * culture.price_factor
+    )
     staff = arch.staff[0] + round(q * (arch.staff[1] - arch.staff[0]))
     cities = load_names()[country]["cities"]
     ctx = Ctx(
-        rng=rng, index=index, business_id=bid, name=name, arch=arch, culture=culture, cal=cal,
-        fx=fx, start=start, n_days=n_days, hist_days=history_days, base=base, accounts=accounts,
+        rng=rng,
+        index=index,
+        business_id=bid,
+        name=name,
+        arch=arch,
+        culture=culture,
+        cal=cal,
+        fx=fx,
+        start=start,
+        n_days=n_days,
+        hist_days=history_days,
+        base=base,
+        accounts=accounts,
         acc_card=kinds.index(AccountType.CREDIT_CARD) if AccountType.CREDIT_CARD in kinds else -1,
         acc_savings=kinds.index(AccountType.SAVINGS) if AccountType.SAVINGS in kinds else -1,
         acc_fx=kinds.index(AccountType.CURRENCY) if AccountType.CURRENCY in kinds else -1,
-        foreign_ccy=foreign, city=cities[int(rng.integers(len(cities)))],
-        dow=(start.weekday() + np.arange(n_days)) % 7, months=months, month_of_day=mod,
-        activity=activity, revenue_month=revenue, staff=staff,
-        vat_sales=np.zeros(n_days, dtype=np.int64), vat_purchases=np.zeros(n_days, dtype=np.int64),
+        foreign_ccy=foreign,
+        city=cities[int(rng.integers(len(cities)))],
+        dow=(start.weekday() + np.arange(n_days)) % 7,
+        months=months,
+        month_of_day=mod,
+        activity=activity,
+        revenue_month=revenue,
+        staff=staff,
+        vat_sales=np.zeros(n_days, dtype=np.int64),
+        vat_purchases=np.zeros(n_days, dtype=np.int64),
         owner=(owner, iban(rng, country)),
     )
     vanish = n_days
@@ -208,13 +253,12 @@ def generate_business(seed: int, index: int, start: date, history_days: int,
     return _finish(ctx, seed, openings, foreseeable, growth)
 
 
-def _finish(ctx: Ctx, seed: int, openings: list[int], foreseeable: bool,
-            growth: float) -> SimBusiness:
+def _finish(
+    ctx: Ctx, seed: int, openings: list[int], foreseeable: bool, growth: float
+) -> SimBusiness:
     rows = [r for r in ctx.rows if 0 <= r.day < ctx.n_days]
     rows.sort(key=attrgetter("account", "day", "tod"))
     bid, n_acc = ctx.business_id, len(ctx.accounts)
-    ids = [f"t_{bid}_{k:06d}" for k in range(1, len(rows) + 1)]
-    refs = [f"{ctx.index % 100000:05d}{ctx.culture.country}{k:07d}" for k in range(1, len(rows) + 1)]
     balances: list[int] = []
     daily = np.zeros((n_acc, ctx.n_days), dtype=np.int64)
     acc_prev, bal = -1, 0
@@ -224,27 +268,44 @@ def _finish(ctx: Ctx, seed: int, openings: list[int], foreseeable: bool,
         bal += r.amount_minor
         balances.append(bal)
     if rows:
-        np.add.at(daily, (np.fromiter((r.account for r in rows), np.int64, len(rows)),
-                          np.fromiter((r.day for r in rows), np.int64, len(rows))),
-                  np.fromiter((r.amount_minor for r in rows), np.int64, len(rows)))
+        np.add.at(
+            daily,
+            (
+                np.fromiter((r.account for r in rows), np.int64, len(rows)),
+                np.fromiter((r.day for r in rows), np.int64, len(rows)),
+            ),
+            np.fromiter((r.amount_minor for r in rows), np.int64, len(rows)),
+        )
     daily = np.cumsum(daily, axis=1) + np.asarray(openings, dtype=np.int64)[:, None]
     h = ctx.hist_days
     real_gap = bool((daily[0, h:] < 0).any())
     m_out = max(monthly_outflow(ctx), 1.0)
     balance_months = float(daily[0, :h].mean()) / m_out
-    late = [inv for inv in ctx.invoices if inv.paid_day is not None and inv.paid_day > inv.due_day + 14]  # noqa: E501
+    late = [
+        inv for inv in ctx.invoices if inv.paid_day is not None and inv.paid_day > inv.due_day + 14
+    ]
     late_share = len(late) / max(len(ctx.invoices), 1)
     anomalies = {r.anomaly for r in rows if r.anomaly}
     foreign_flows = ctx.foreign_receipts > 0
     distress, score = distress_outcome(ctx, real_gap, growth, late_share, balance_months)
     return SimBusiness(
-        index=ctx.index, business_id=bid, name=ctx.name, archetype=ctx.arch.code,
-        country=ctx.culture.country, base_currency=ctx.base, split=split_of(seed, ctx.index),
-        accounts=ctx.accounts, opening_minor=openings, txns=rows, transaction_ids=ids,
-        bank_references=refs, balances_after=balances, daily_balances=daily,
-        future_items=future_items(ctx, rows), cash_gap=real_gap,
-        gap_foreseeable=real_gap and foreseeable, distress=distress, distress_score=score,
+        index=ctx.index,
+        business_id=bid,
+        name=ctx.name,
+        archetype=ctx.arch.code,
+        country=ctx.culture.country,
+        base_currency=ctx.base,
+        split=split_of(seed, ctx.index),
+        accounts=ctx.accounts,
+        opening_minor=openings,
+        txns=rows,
+        balances_after=balances,
+        daily_balances=daily,
+        future_items=future_items(ctx, rows),
+        cash_gap=real_gap,
+        gap_foreseeable=real_gap and foreseeable,
+        distress=distress,
+        distress_score=score,
         products=products(ctx, real_gap, anomalies, balance_months, foreign_flows),
         employees=[(e[0], e[1]) for e in ctx.employees],
     )
-

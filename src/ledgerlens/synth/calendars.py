@@ -195,9 +195,7 @@ def corporate_tax_schedule(country: str, first: date, last: date) -> list[TaxDue
             due = date(y, m, 10)
         elif country == "NL":
             due = _month_end(y, m)
-        elif country == "FR" and m in (3, 6, 9, 12):
-            due = date(y, m, 15)
-        elif country == "US" and m in (4, 6, 9, 12):
+        elif (country == "FR" and m in (3, 6, 9, 12)) or (country == "US" and m in (4, 6, 9, 12)):
             due = date(y, m, 15)
         if due is None or not _in(due, first, last):
             continue

@@ -113,7 +113,12 @@ class Culture:
         return f"{lender[: self.name_width]} {'LOAN ADVANCE' if drawdown else 'LOAN'} {ref}"
 
     def tax_authority(self, kind: str) -> str:
-        return {"vat": "HMRC VAT", "payroll": "HMRC PAYE NIC", "corp": "HMRC CT", "other": "LOCAL COUNCIL RATES"}[kind]  # noqa: E501
+        return {
+            "vat": "HMRC VAT",
+            "payroll": "HMRC PAYE NIC",
+            "corp": "HMRC CT",
+            "other": "LOCAL COUNCIL RATES",
+        }[kind]
 
 
 class GbCulture(Culture):
@@ -167,7 +172,9 @@ class DeCulture(Culture):
 
     def cash_out(self, city: str, last4: str, day: int) -> str:
         d = self.dates[day]
-        return f"Bargeldauszahlung GA {city.title()} {d.day:02d}.{d.month:02d}.{d.year} Karte {last4}"
+        return (
+            f"Bargeldauszahlung GA {city.title()} {d.day:02d}.{d.month:02d}.{d.year} Karte {last4}"
+        )
 
     def cash_in(self, branch: str) -> str:
         return f"Bareinzahlung Filiale {branch}"
@@ -179,7 +186,12 @@ class DeCulture(Culture):
         return f"{'Darlehensauszahlung' if drawdown else 'Tilgung/Zinsen Darlehen'} {lender} {ref}"
 
     def tax_authority(self, kind: str) -> str:
-        return {"vat": "Finanzamt", "payroll": "Finanzamt", "corp": "Finanzamt", "other": "Stadtkasse Gewerbesteuer"}[kind]  # noqa: E501
+        return {
+            "vat": "Finanzamt",
+            "payroll": "Finanzamt",
+            "corp": "Finanzamt",
+            "other": "Stadtkasse Gewerbesteuer",
+        }[kind]
 
 
 class NlCulture(Culture):
@@ -293,7 +305,9 @@ class FrCulture(Culture):
         return f"{'DEBLOCAGE PRET' if drawdown else 'ECHEANCE PRET'} {lender} {ref}"
 
     def tax_authority(self, kind: str) -> str:
-        return {"vat": "DGFIP TVA", "payroll": "URSSAF", "corp": "DGFIP IS", "other": "DGFIP CFE"}[kind]  # noqa: E501
+        return {"vat": "DGFIP TVA", "payroll": "URSSAF", "corp": "DGFIP IS", "other": "DGFIP CFE"}[
+            kind
+        ]
 
 
 class UsCulture(Culture):
@@ -306,7 +320,9 @@ class UsCulture(Culture):
 
     def card(self, merchant: str, store: str, city: str, last4: str, day: int, tod: int) -> str:
         d = self.dates[day]
-        return f"POS PURCHASE {merchant[:18]} #{store} {city} {d.month:02d}/{d.day:02d} CARD {last4}"
+        return (
+            f"POS PURCHASE {merchant[:18]} #{store} {city} {d.month:02d}/{d.day:02d} CARD {last4}"
+        )
 
     def credit_in(self, name: str, ref: str, day: int, tod: int) -> str:
         return f"ORIG CO NAME:{name[:16]} CO ENTRY DESCR:PAYMENT SEC:CCD IND ID:{ref[:15]}"
@@ -349,7 +365,12 @@ class UsCulture(Culture):
         return f"{lender[:16]} {'LOAN PROCEEDS' if drawdown else 'LOAN PMT'} {ref}"
 
     def tax_authority(self, kind: str) -> str:
-        return {"vat": "STATE COMPTROLLER", "payroll": "IRS USATAXPYMT", "corp": "IRS USATAXPYMT", "other": "COUNTY TAX"}[kind]  # noqa: E501
+        return {
+            "vat": "STATE COMPTROLLER",
+            "payroll": "IRS USATAXPYMT",
+            "corp": "IRS USATAXPYMT",
+            "other": "COUNTY TAX",
+        }[kind]
 
 
 _BY_COUNTRY: dict[str, type[Culture]] = {

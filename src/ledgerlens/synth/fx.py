@@ -45,7 +45,7 @@ def apply_rate(amount_minor: int, ppm: int) -> int:
 
 
 def rate_text(ppm: int) -> str:
-    """"0.9213" style: six decimals with trailing zeros trimmed to at least four."""
+    """ "0.9213" style: six decimals with trailing zeros trimmed to at least four."""
     s = f"{ppm // _PPM}.{ppm % _PPM:06d}"
     while s.endswith("0") and len(s.split(".")[1]) > 4:
         s = s[:-1]

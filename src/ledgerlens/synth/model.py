@@ -96,9 +96,7 @@ class SimBusiness:
     accounts: list[SimAccount]
     opening_minor: list[int]  # per account, balance before day 0
     txns: list[SimTxn]  # ordered by (account, day, tod, generation order)
-    transaction_ids: list[str]
-    bank_references: list[str]
-    balances_after: list[int]
+    balances_after: list[int]  # per line, in the line's account currency
     daily_balances: np.ndarray  # shape (n_accounts, n_days): end-of-day balances, minor units
     future_items: list[FutureItem] = field(default_factory=list)
     cash_gap: bool = False  # primary account goes below zero in the hidden future
@@ -107,6 +105,18 @@ class SimBusiness:
     distress_score: float = 0.0
     products: list[tuple[str, str]] = field(default_factory=list)  # (product, reason)
     employees: list[tuple[str, str]] = field(default_factory=list)  # (employee_id, name)
+
+    @property
+    def transaction_ids(self) -> list[str]:
+        """ "t_<business>_<n>", n counting lines in order from 1 (derived, not stored)."""
+        bid = self.business_id
+        return [f"t_{bid}_{k:06d}" for k in range(1, len(self.txns) + 1)]
+
+    @property
+    def bank_references(self) -> list[str]:
+        """The bank's unique reference per line (AcctSvcrRef, MT940 //reference)."""
+        head = f"{self.index % 100000:05d}{self.country}"
+        return [f"{head}{k:07d}" for k in range(1, len(self.txns) + 1)]
 
     def __reduce__(self) -> tuple[object, tuple[object, ...]]:
         """Pickle the lines column-wise: unpickling a million small NamedTuples (a Python call

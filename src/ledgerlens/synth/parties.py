@@ -57,7 +57,7 @@ def person_name(rng: np.random.Generator, country: str) -> str:
 
 
 def company_name(rng: np.random.Generator, country: str, trade: str = "") -> str:
-    """"Keystone Logistics GmbH", "Bakker Bouw B.V."; a surname or a word, a trade, a form."""
+    """ "Keystone Logistics GmbH", "Bakker Bouw B.V."; a surname or a word, a trade, a form."""
     n = load_names()
     c = n[country]
     stem = _pick(rng, c["last"]) if rng.random() < 0.45 else _pick(rng, n["company_words"])

@@ -33,8 +33,11 @@ def _daily(ctx: Ctx, account: int) -> np.ndarray:
 
 
 def monthly_outflow(ctx: Ctx) -> float:
-    out = sum(-r.amount_minor for r in ctx.rows
-              if r.account == 0 and r.amount_minor < 0 and r.day < ctx.hist_days)  # fmt: skip
+    out = sum(
+        -r.amount_minor
+        for r in ctx.rows
+        if r.account == 0 and r.amount_minor < 0 and r.day < ctx.hist_days
+    )
     return out / max(ctx.hist_days, 1) * 30.44
 
 
@@ -72,9 +75,28 @@ def _shock(ctx: Ctx, day: int, amount: int, foreseeable: bool) -> None:
         series = f"r_{ctx.business_id}_known"
     else:  # an unexpected bill
         name = company_name(rng, c.country, "Repairs")
-        ref, cat, series = f"EMERGENCY {int(rng.integers(100, 999))}", "opex.repairs_maintenance", ""  # noqa: E501
-    ctx.rows.append(SimTxn(day, 800, 0, -amount, c.credit_out(name, ref, day, 800), name,
-                           iban(rng, c.country), "", "", "", "transfer_out", cat, series=series))
+        ref, cat, series = (
+            f"EMERGENCY {int(rng.integers(100, 999))}",
+            "opex.repairs_maintenance",
+            "",
+        )
+    ctx.rows.append(
+        SimTxn(
+            day,
+            800,
+            0,
+            -amount,
+            c.credit_out(name, ref, day, 800),
+            name,
+            iban(rng, c.country),
+            "",
+            "",
+            "",
+            "transfer_out",
+            cat,
+            series=series,
+        )
+    )
 
 
 def future_items(ctx: Ctx, rows: list[SimTxn]) -> list[FutureItem]:
@@ -83,30 +105,53 @@ def future_items(ctx: Ctx, rows: list[SimTxn]) -> list[FutureItem]:
     out: list[FutureItem] = []
     for inv in ctx.invoices:
         if inv.issue_day < h and (inv.paid_day is None or inv.paid_day >= h):
-            out.append(FutureItem(ctx.business_id, acc[inv.account].account_id, "open_invoice",
-                                  dates[min(inv.due_day, len(dates) - 1)], inv.amount_minor,
-                                  inv.currency, inv.customer, inv.number, "income.sales"))
+            out.append(
+                FutureItem(
+                    ctx.business_id,
+                    acc[inv.account].account_id,
+                    "open_invoice",
+                    dates[min(inv.due_day, len(dates) - 1)],
+                    inv.amount_minor,
+                    inv.currency,
+                    inv.customer,
+                    inv.number,
+                    "income.sales",
+                )
+            )
     for r in rows:
         if r.day >= h and r.series:
             a = acc[r.account]
-            out.append(FutureItem(ctx.business_id, a.account_id, "scheduled_payment",
-                                  dates[r.day], r.amount_minor, a.currency, r.counterparty_name,
-                                  r.description[:60], r.category, r.series))
+            out.append(
+                FutureItem(
+                    ctx.business_id,
+                    a.account_id,
+                    "scheduled_payment",
+                    dates[r.day],
+                    r.amount_minor,
+                    a.currency,
+                    r.counterparty_name,
+                    r.description[:60],
+                    r.category,
+                    r.series,
+                )
+            )
     out.sort(key=lambda f: (f.due_date, f.account_id, f.kind, f.reference, f.amount_minor))
     return out
 
 
-def distress_outcome(ctx: Ctx, gap: bool, growth: float, late_share: float,
-                     balance_months: float) -> tuple[bool, float]:
+def distress_outcome(
+    ctx: Ctx, gap: bool, growth: float, late_share: float, balance_months: float
+) -> tuple[bool, float]:
     """A latent-risk draw: distress within 12 months of history end (documented, not simulated)."""
-    z = -2.6 + 1.6 * gap - 40.0 * growth + 1.5 * late_share - 0.35 * min(balance_months, 6.0)
+    z = -1.9 + 1.6 * gap - 40.0 * growth + 1.5 * late_share - 0.35 * min(balance_months, 6.0)
     z += 0.5 * (ctx.arch.loan_p > 0.4)
     p = 1 / (1 + math.exp(-z))
     return bool(ctx.rng.random() < p), round(p, 4)
 
 
-def products(ctx: Ctx, gap: bool, has_anomaly: set[str], balance_months: float,
-             foreign_flows: bool) -> list[tuple[str, str]]:
+def products(
+    ctx: Ctx, gap: bool, has_anomaly: set[str], balance_months: float, foreign_flows: bool
+) -> list[tuple[str, str]]:
     """Which bank products this business needs, with the reason (for recommender evaluation)."""
     out: list[tuple[str, str]] = []
     a = ctx.arch

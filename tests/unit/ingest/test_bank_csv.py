@@ -95,7 +95,18 @@ def test_real_exports_import(samples: Path, name: str) -> None:
             "holds one account only",
         ),
         ("dutch-gpaulissen/Knab_transactieoverzicht_no_lines.csv", 2, "", "no transactions"),
-        ("dutch-gpaulissen/Knab_transactieoverzicht_no_header2.csv", 1, "header", "no known"),
+        (
+            "dutch-gpaulissen/Knab_transactieoverzicht_no_header2.csv",
+            1,
+            "header",
+            "Knab export ('KNAB EXPORT' on line 1) without its header line",
+        ),
+        (
+            "dutch-gpaulissen/NL99INGB9999999999_25-11-2019_30-05-2020.csv",
+            1,
+            "header",
+            "ING balance history: balances only, no transactions to import",
+        ),
         ("dutch-gpaulissen/empty.csv", None, "", "empty file"),
     ],
 )
@@ -112,8 +123,6 @@ def test_broken_real_exports_are_refused(
 @pytest.mark.parametrize(
     "name",
     [
-        "dutch-gpaulissen/Account_20190101_20200317.csv",  # DEGIRO: not supported (see report)
-        "dutch-gpaulissen/NL99INGB9999999999_25-11-2019_30-05-2020.csv",  # balances, no rows
         "dutch-gpaulissen/icscards.txt",
         "dutch-gpaulissen/empty.csv",
     ],

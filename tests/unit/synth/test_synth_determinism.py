@@ -18,8 +18,9 @@ def _digest(folder: Path) -> dict[str, str]:
     }
 
 
-def test_same_seed_gives_byte_identical_files(synth_world: World, synth_files: Path,
-                                              tmp_path: Path) -> None:
+def test_same_seed_gives_byte_identical_files(
+    synth_world: World, synth_files: Path, tmp_path: Path
+) -> None:
     again = generate_world(len(synth_world.businesses), 12, synth_world.seed, workers=2)
     write_world(again, tmp_path, {"csv", "camt053", "mt940", "bankcsv"}, workers=2)
     first, second = _digest(synth_files), _digest(tmp_path)

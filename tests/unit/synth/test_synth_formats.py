@@ -34,8 +34,9 @@ def test_camt053_files_are_valid_and_reconcile(synth_world: World, synth_files: 
         stmts = root.findall("c:BkToCstmrStmt/c:Stmt", NS)
         assert len(stmts) == 1
         stmt = stmts[0]
-        bals = {b.findtext("c:Tp/c:CdOrPrtry/c:Cd", namespaces=NS): b
-                for b in stmt.findall("c:Bal", NS)}  # fmt: skip
+        bals = {
+            b.findtext("c:Tp/c:CdOrPrtry/c:Cd", namespaces=NS): b for b in stmt.findall("c:Bal", NS)
+        }
         assert set(bals) == {"OPBD", "CLBD"}
         total = Decimal(0)
         for e in stmt.findall("c:Ntry", NS):
@@ -43,9 +44,13 @@ def test_camt053_files_are_valid_and_reconcile(synth_world: World, synth_files: 
             ccy = e.find("c:Amt", NS).get("Ccy")
             assert ccy == stmt.findtext("c:Acct/c:Ccy", namespaces=NS)
             total += _signed(e)
-            for path in ("c:BookgDt/c:Dt", "c:ValDt/c:Dt", "c:BkTxCd/c:Domn/c:Cd",
-                         "c:BkTxCd/c:Domn/c:Fmly/c:SubFmlyCd",
-                         "c:NtryDtls/c:TxDtls/c:RmtInf/c:Ustrd"):  # fmt: skip
+            for path in (
+                "c:BookgDt/c:Dt",
+                "c:ValDt/c:Dt",
+                "c:BkTxCd/c:Domn/c:Cd",
+                "c:BkTxCd/c:Domn/c:Fmly/c:SubFmlyCd",
+                "c:NtryDtls/c:TxDtls/c:RmtInf/c:Ustrd",
+            ):
                 assert e.findtext(path, namespaces=NS), (p, path)
             ref = e.findtext("c:AcctSvcrRef", namespaces=NS)
             assert ref not in refs

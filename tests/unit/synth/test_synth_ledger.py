@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from ledgerlens.core.ledger import AccountType
 from ledgerlens.core.money import format_minor
 from ledgerlens.core.taxonomy import load_taxonomy
-from ledgerlens.core.ledger import AccountType
 from ledgerlens.synth import ANOMALY_KINDS, SimBusiness, World
 from ledgerlens.synth.business import _assignment, generate_business, split_of
 from ledgerlens.synth.writers.canonical_csv import CANONICAL_COLUMNS, amount_text
@@ -133,7 +133,9 @@ def test_canonical_csv_format_exactly(synth_world: World, synth_files: Path) -> 
 
 def test_amount_text_equals_format_minor() -> None:
     rnd = random.Random(3)
-    values = [0, 1, -1, 99, -100, 10**12, -(10**12) - 7] + [rnd.randint(-10**9, 10**9) for _ in range(500)]  # noqa: E501
+    values = [0, 1, -1, 99, -100, 10**12, -(10**12) - 7] + [
+        rnd.randint(-(10**9), 10**9) for _ in range(500)
+    ]
     for v in values:
         for ccy in ("EUR", "GBP", "USD", "JPY", "BHD"):
             assert amount_text(v, ccy) == format_minor(v, ccy)
@@ -165,10 +167,15 @@ def test_ibans_have_valid_check_digits(synth_world: World) -> None:
         s = iban[4:] + iban[:4]
         return int("".join(str(int(ch, 36)) for ch in s)) % 97 == 1
 
-    ibans = {a.identifier for b in synth_world.businesses for a in b.accounts
-             if a.identifier[:2].isalpha() and a.identifier[2:4].isdigit()}  # fmt: skip
-    ibans |= {r.counterparty_iban for b in synth_world.businesses for r in b.txns
-              if r.counterparty_iban}  # fmt: skip
+    ibans = {
+        a.identifier
+        for b in synth_world.businesses
+        for a in b.accounts
+        if a.identifier[:2].isalpha() and a.identifier[2:4].isdigit()
+    }
+    ibans |= {
+        r.counterparty_iban for b in synth_world.businesses for r in b.txns if r.counterparty_iban
+    }
     assert len(ibans) > 50
     assert all(valid(i) for i in ibans)
 
@@ -179,3 +186,25 @@ def test_ids_unique_and_deterministic_shape(synth_world: World, field: str) -> N
     assert len(values) == len(set(values))
     if field == "transaction_ids":
         assert all(v.startswith("t_s11b") for v in values)
+
+
+def test_public_surface() -> None:
+    import ledgerlens.synth as synth
+
+    assert sorted(synth.__all__) == sorted(
+        [
+            "ANOMALY_KINDS",
+            "ARCHETYPES",
+            "FORMATS",
+            "Archetype",
+            "FutureItem",
+            "SimAccount",
+            "SimBusiness",
+            "SimTxn",
+            "World",
+            "generate_world",
+            "world_calendar",
+            "write_world",
+        ]
+    )
+    assert all(hasattr(synth, name) for name in synth.__all__)

@@ -41,7 +41,10 @@ def test_every_archetype_present_and_mix_in_documented_ranges(synth_world: World
 def _monthly_sales(world: World, b: SimBusiness) -> dict[int, int]:
     months: dict[int, int] = defaultdict(int)
     for r in b.txns:
-        if r.day < world.history_days and r.category in ("income.sales", "income.marketplace_payout"):  # noqa: E501
+        if r.day < world.history_days and r.category in (
+            "income.sales",
+            "income.marketplace_payout",
+        ):
             months[world.day_dates[r.day].month] += r.amount_minor
     return months
 

@@ -10,6 +10,17 @@ description parts, the counterparty, the account, the currency (or a fixed one),
 balance (after or before the row), the state to keep, and references. Adding a bank is adding a
 file, not code — the habit of beangulp's ``csvbase``.
 
+Three declarations cover exports that do not fit one-name-one-column:
+
+* ``"Mutatie>1"`` names the unnamed column right of "Mutatie" (DEGIRO prints the currency under
+  "Mutatie" and the amount in the nameless column after it); the column must have no name.
+* ``skip_blank_amount = true``: a row without an amount moved no money (DEGIRO's money-market
+  conversions) and is skipped with a non-fatal issue instead of refusing the file.
+* ``refuse = "why"``: the header is recognised, but the export holds nothing to import (ING's
+  balance history); the file is claimed and refused with that reason rather than "unrecognised".
+  ``[header] preamble`` does the same for a file that starts with the bank's preamble line but
+  lacks the header (Knab's "KNAB EXPORT"): the refusal says which header names are missing.
+
 What the parser promises:
 
 * The file is decoded with ``decode_text`` (UTF-8, BOM, CP1252/Latin-1, CP1250, CP1257); the
@@ -58,6 +69,7 @@ _TOP_KEYS = frozenset(
         "name", "bank", "country", "delimiters", "quotechar", "decimal", "thousands",
         "date_formats", "currency", "encoding", "header_within", "strip_apostrophes",
         "single_account", "description_separator", "keep_states", "header", "columns", "sign",
+        "skip_blank_amount", "refuse",
     }
 )  # fmt: skip
 
@@ -76,6 +88,7 @@ class Dialect:
     columns: Mapping[str, str | tuple[str, ...]]
     required: tuple[str, ...] = ()
     first_line: re.Pattern[str] | None = None
+    preamble: re.Pattern[str] | None = None
     column_names: tuple[str, ...] = ()
     quotechar: str = '"'
     currency: str = ""
@@ -87,6 +100,8 @@ class Dialect:
     keep_states: tuple[str, ...] = ()
     sign_negative: tuple[str, ...] = ()
     sign_positive: tuple[str, ...] = ()
+    skip_blank_amount: bool = False
+    refuse: str = ""
     amount_re: re.Pattern[str] = field(default=re.compile(""), repr=False)
 
     @property
@@ -116,18 +131,26 @@ def _dialect_from_toml(doc: dict[str, object], source: str) -> Dialect:
             columns[role] = ref
         else:
             raise fail(f"unknown or malformed column role {role!r}")
-    if "booking_date" not in columns:
-        raise fail("needs a booking_date column")
-    if ("amount" in columns) == ("debit" in columns and "credit" in columns):
-        raise fail("needs either amount or both debit and credit")
-    if "sign" in columns and not (sign.get("negative") and sign.get("positive")):
-        raise fail("a sign column needs [sign] negative and positive values")
-    if "balance" in columns and "balance_before" in columns:
-        raise fail("declare balance (after the row) or balance_before, not both")
+    refuse = str(doc.get("refuse", ""))
     fixed = str(doc.get("currency", ""))
-    if bool(fixed) == ("currency" in columns) or (fixed and fixed not in ISO4217_CODES):
-        raise fail("needs exactly one of a fixed ISO currency or a currency column")
+    if refuse:
+        if columns:
+            raise fail("a refusing dialect reads no rows, so it maps no [columns]")
+    else:
+        if "booking_date" not in columns:
+            raise fail("needs a booking_date column")
+        if ("amount" in columns) == ("debit" in columns and "credit" in columns):
+            raise fail("needs either amount or both debit and credit")
+        if "sign" in columns and not (sign.get("negative") and sign.get("positive")):
+            raise fail("a sign column needs [sign] negative and positive values")
+        if "balance" in columns and "balance_before" in columns:
+            raise fail("declare balance (after the row) or balance_before, not both")
+        if bool(fixed) == ("currency" in columns) or (fixed and fixed not in ISO4217_CODES):
+            raise fail("needs exactly one of a fixed ISO currency or a currency column")
     first_line = header.get("first_line")
+    preamble = header.get("preamble")
+    if preamble is not None and first_line is not None:
+        raise fail("a preamble comes before a header; a headerless dialect has none")
     names = tuple(header.get("columns", ()))
     if first_line is not None:
         refs = [r for ref in columns.values() for r in ((ref,) if isinstance(ref, str) else ref)]
@@ -149,6 +172,7 @@ def _dialect_from_toml(doc: dict[str, object], source: str) -> Dialect:
         columns=columns,
         required=tuple(header.get("required", ())),
         first_line=re.compile(first_line) if first_line is not None else None,
+        preamble=re.compile(preamble) if preamble is not None else None,
         column_names=names,
         quotechar=str(doc.get("quotechar", '"')),
         currency=fixed,
@@ -160,6 +184,8 @@ def _dialect_from_toml(doc: dict[str, object], source: str) -> Dialect:
         keep_states=tuple(doc.get("keep_states", ())),  # type: ignore[arg-type]
         sign_negative=tuple(s.casefold() for s in sign.get("negative", ())),
         sign_positive=tuple(s.casefold() for s in sign.get("positive", ())),
+        skip_blank_amount=bool(doc.get("skip_blank_amount", False)),
+        refuse=refuse,
         amount_re=amount_re,
     )
 
@@ -203,11 +229,42 @@ class _Layout:
     dialect: Dialect
     delimiter: str
     header_index: int  # 0-based line of the header; -1 when headerless
+    missing: str = ""  # the preamble matched but the header did not: why, for the refusal
+
+
+def _found(line: str, delim: str, d: Dialect) -> list[bool]:
+    """For each required header name: is it (or one of its alternatives) in this line?"""
+    names = {_norm(f) for f in _split(line, delim, d.quotechar)}
+    return [any(_norm(a) in names for a in ref.split("|")) for ref in d.required]
+
+
+def _missing_header(d: Dialect, lines: list[str], at: int) -> _Layout:
+    """The preamble on line ``at`` but no header: say which required names the best line lacks."""
+    best: tuple[int, list[bool]] | None = None
+    for i, line in enumerate(lines[: d.header_within]):
+        if i == at or not line.strip():
+            continue
+        for delim in d.delimiters:
+            hits = _found(line, delim, d)
+            if any(hits) and (best is None or sum(hits) > sum(best[1])):
+                best = (i, hits)
+    where = f"{d.bank} export ({lines[at].split(d.delimiters[0])[0].strip()!r} on line {at + 1})"
+    if best is None:
+        why = (
+            f"{where} without its header line: expected "
+            f"{d.delimiters[0].join(r.split('|')[0] for r in d.required)} "
+            f"within the first {d.header_within} lines"
+        )
+        return _Layout(d, d.delimiters[0], at, why)
+    i, hits = best
+    lacking = ", ".join(r.split("|")[0] for r, ok in zip(d.required, hits, strict=True) if not ok)
+    return _Layout(d, d.delimiters[0], i, f"{where}: the header on line {i + 1} lacks {lacking}")
 
 
 def _locate(text: str, dialects: Iterable[Dialect]) -> _Layout | None:
     lines = [ln.rstrip("\r") for ln in text[:65536].split("\n")[:HEADER_SEARCH_LINES]]
     first = next((ln for ln in lines if ln.strip()), "")
+    dialects = tuple(dialects)
     for d in dialects:
         if d.first_line is not None:
             if d.first_line.search(first):
@@ -215,9 +272,11 @@ def _locate(text: str, dialects: Iterable[Dialect]) -> _Layout | None:
             continue
         for i, line in enumerate(lines[: d.header_within]):
             for delim in _delimiter_order(line, d.delimiters):
-                names = {_norm(f) for f in _split(line, delim, d.quotechar)}
-                if all(any(_norm(a) in names for a in ref.split("|")) for ref in d.required):
+                if all(_found(line, delim, d)):
                     return _Layout(d, delim, i)
+    for d in dialects:
+        if d.preamble is not None and d.preamble.search(first):
+            return _missing_header(d, lines, lines.index(first))
     return None
 
 
@@ -272,6 +331,11 @@ class BankCsvParser:
                     field="header",
                 )
             )
+            return result
+        refusal = layout.missing or layout.dialect.refuse
+        if refusal:
+            line = layout.header_index + 1 if layout.header_index >= 0 else 1
+            result.issues.append(ImportIssue(path, refusal, line=line, field="header"))
             return result
         hint = layout.dialect.encoding
         if hint and not encoding.startswith("utf-8") and hint != encoding:

@@ -53,11 +53,18 @@ class _RowError(Exception):
 
 
 def _resolve(ref: str, header: list[str]) -> int | None:
+    """The column a reference names; ``"Mutatie>1"`` is the nameless column right of "Mutatie"."""
     wanted = [" ".join(a.split()).casefold() for a in ref.split("|")]
     names = [" ".join(h.replace("\ufeff", "").split()).casefold() for h in header]
     for alt in wanted:
         if alt in names:
             return names.index(alt)
+    for alt in wanted:
+        base, _, offset = alt.rpartition(">")
+        if base in names and offset.isdigit():
+            i = names.index(base) + int(offset)
+            if i < len(names) and not names[i]:
+                return i
     return None
 
 
@@ -142,6 +149,10 @@ class _RowReader:
         value = int(whole + frac.ljust(exp, "0"))
         return -value if sign == "-" else value
 
+    def blank_amount(self, fields: list[str]) -> bool:
+        """No amount at all in the row (neither amount nor debit nor credit)."""
+        return not any(self.text(fields, r) for r in ("amount", "debit", "credit"))
+
     def row(self, fields: list[str], line: int) -> _Row:
         d = self.d
         if "currency" in self.idx:
@@ -219,6 +230,9 @@ def read_rows(
 
     def issue(message: str, line: int | None, index: int | None = None, fatal: bool = True) -> None:
         name = header[index] if header is not None and index is not None else ""
+        if header is not None and index is not None and not name:  # "Mutatie>1"
+            left = next((header[i] for i in range(index - 1, -1, -1) if header[i].strip()), "")
+            name = f"column {index + 1}, right of {left}" if left else f"column {index + 1}"
         issues.append(ImportIssue(path, message, line=line, field=name, fatal=fatal))
 
     while True:
@@ -250,10 +264,7 @@ def read_rows(
         if len(fields) != width:
             issue(f"expected {width} fields like the header, found {len(fields)}", line)
             continue
-        bad = next(
-            (i for i, f in enumerate(fields) if f[:1].isspace() and f.lstrip()[:1] == d.quotechar),
-            None,
-        )
+        bad = next((i for i, f in enumerate(fields) if _space_before_quote(f, d.quotechar)), None)
         if bad is not None:
             issue("malformed quoting: a space before the opening quote", line, bad)
             continue
@@ -267,6 +278,10 @@ def read_rows(
                     fatal=False,
                 )
                 continue
+        if d.skip_blank_amount and rr.blank_amount(fields):
+            at = rr.idx.get("amount", rr.idx.get("debit"))
+            issue("skipped: no amount, so no money moved", line, at, fatal=False)
+            continue
         try:
             rows.append(rr.row(fields, line))
         except _RowError as exc:

@@ -55,24 +55,84 @@ def card_settlement(ctx: Ctx) -> None:
             continue
         pair = ctx.pair()
         ref = f"STATEMENT {m.month:02d}/{m.year}"
-        ctx.rows.append(SimTxn(pay, 350, 0, -owed, c.direct_debit(issuer, ref, mandate), issuer,
-                               _iban(ctx.accounts[ctx.acc_card].identifier), "", "", "", "direct_debit",
-                               "transfer.card_settlement", pair=pair, series=series))
-        ctx.rows.append(SimTxn(pay, 350, ctx.acc_card, owed, f"PAYMENT RECEIVED THANK YOU {ref}",
-                               ctx.name, _iban(ctx.accounts[0].identifier), "", "", "", "internal_in",
-                               "transfer.card_settlement", pair=pair))
+        ctx.rows.append(
+            SimTxn(
+                pay,
+                350,
+                0,
+                -owed,
+                c.direct_debit(issuer, ref, mandate),
+                issuer,
+                _iban(ctx.accounts[ctx.acc_card].identifier),
+                "",
+                "",
+                "",
+                "direct_debit",
+                "transfer.card_settlement",
+                pair=pair,
+                series=series,
+            )
+        )
+        ctx.rows.append(
+            SimTxn(
+                pay,
+                350,
+                ctx.acc_card,
+                owed,
+                f"PAYMENT RECEIVED THANK YOU {ref}",
+                ctx.name,
+                _iban(ctx.accounts[0].identifier),
+                "",
+                "",
+                "",
+                "internal_in",
+                "transfer.card_settlement",
+                pair=pair,
+            )
+        )
         settled += owed
 
 
-def _internal(ctx: Ctx, day: int, src: int, dst: int, amount: int, ref: str, series: str = "") -> None:  # noqa: E501
+def _internal(
+    ctx: Ctx, day: int, src: int, dst: int, amount: int, ref: str, series: str = ""
+) -> None:
     c, pair = ctx.culture, ctx.pair()
     a_src, a_dst = ctx.accounts[src], ctx.accounts[dst]
-    ctx.rows.append(SimTxn(day, 900, src, -amount, c.internal(True, _tail(a_dst.identifier), ref),
-                           ctx.name, _iban(a_dst.identifier), "", "", "", "internal", "transfer.internal",
-                           pair=pair, series=series))
-    ctx.rows.append(SimTxn(day, 900, dst, amount, c.internal(False, _tail(a_src.identifier), ref),
-                           ctx.name, _iban(a_src.identifier), "", "", "", "internal_in",
-                           "transfer.internal", pair=pair))
+    ctx.rows.append(
+        SimTxn(
+            day,
+            900,
+            src,
+            -amount,
+            c.internal(True, _tail(a_dst.identifier), ref),
+            ctx.name,
+            _iban(a_dst.identifier),
+            "",
+            "",
+            "",
+            "internal",
+            "transfer.internal",
+            pair=pair,
+            series=series,
+        )
+    )
+    ctx.rows.append(
+        SimTxn(
+            day,
+            900,
+            dst,
+            amount,
+            c.internal(False, _tail(a_src.identifier), ref),
+            ctx.name,
+            _iban(a_src.identifier),
+            "",
+            "",
+            "",
+            "internal_in",
+            "transfer.internal",
+            pair=pair,
+        )
+    )
 
 
 def savings(ctx: Ctx) -> None:
@@ -107,8 +167,22 @@ def savings(ctx: Ctx) -> None:
             interest = int(bal * rate / 12)
             b = ctx.open_fwd(d + 1)
             if b >= 0 and interest > 0:
-                ctx.rows.append(SimTxn(b, 5, s, interest, c.interest(), "", "", "", "", "",
-                                       "interest", "income.interest"))
+                ctx.rows.append(
+                    SimTxn(
+                        b,
+                        5,
+                        s,
+                        interest,
+                        c.interest(),
+                        "",
+                        "",
+                        "",
+                        "",
+                        "",
+                        "interest",
+                        "income.interest",
+                    )
+                )
                 moves[b] = moves.get(b, 0) + interest
 
 
@@ -133,10 +207,40 @@ def fx_conversions(ctx: Ctx) -> None:
         got = ctx.fx.convert(amount, ccy, ctx.base, d)
         pair, ref = ctx.pair(), f"FX{d:05d}{ctx.index % 1000:03d}"
         text = c.fx(ccy, ctx.base, f"{amount / 100:.2f}", rate_text(ppm), ref)
-        ctx.rows.append(SimTxn(d, 950, f, -amount, text, ctx.name, _iban(ctx.accounts[0].identifier), "",
-                               "", "", "fx", "transfer.fx_conversion", pair=pair))
-        ctx.rows.append(SimTxn(d, 950, 0, got, text, ctx.name, _iban(ctx.accounts[f].identifier), "", "",
-                               "", "fx", "transfer.fx_conversion", pair=pair))
+        ctx.rows.append(
+            SimTxn(
+                d,
+                950,
+                f,
+                -amount,
+                text,
+                ctx.name,
+                _iban(ctx.accounts[0].identifier),
+                "",
+                "",
+                "",
+                "fx",
+                "transfer.fx_conversion",
+                pair=pair,
+            )
+        )
+        ctx.rows.append(
+            SimTxn(
+                d,
+                950,
+                0,
+                got,
+                text,
+                ctx.name,
+                _iban(ctx.accounts[f].identifier),
+                "",
+                "",
+                "",
+                "fx",
+                "transfer.fx_conversion",
+                pair=pair,
+            )
+        )
         balance -= amount
 
 
@@ -154,16 +258,45 @@ def loans(ctx: Ctx) -> None:
     if rng.random() < 0.4:  # a new loan during the history
         d = ctx.open_fwd(int(rng.integers(20, max(21, ctx.hist_days - 60))))
         if d >= 0:
-            ctx.rows.append(SimTxn(d, 700, 0, principal, c.loan(lender, ref, True), lender, "",
-                                   "", "", "", "loan_in", "financing.loan_proceeds"))
+            ctx.rows.append(
+                SimTxn(
+                    d,
+                    700,
+                    0,
+                    principal,
+                    c.loan(lender, ref, True),
+                    lender,
+                    "",
+                    "",
+                    "",
+                    "",
+                    "loan_in",
+                    "financing.loan_proceeds",
+                )
+            )
             first_month = int(ctx.month_of_day[d]) + 1
     series = ctx.series()
     dom = int(rng.integers(1, 28))
     for mi, b in ctx.monthly(dom):
         if mi < first_month:
             continue
-        ctx.rows.append(SimTxn(b, 300, 0, -payment, c.loan(lender, ref, False), lender, "", "", "",
-                               "", "loan_out", "financing.loan_repayment", series=series))
+        ctx.rows.append(
+            SimTxn(
+                b,
+                300,
+                0,
+                -payment,
+                c.loan(lender, ref, False),
+                lender,
+                "",
+                "",
+                "",
+                "",
+                "loan_out",
+                "financing.loan_repayment",
+                series=series,
+            )
+        )
 
 
 def owner_flows(ctx: Ctx) -> None:
@@ -176,13 +309,40 @@ def owner_flows(ctx: Ctx) -> None:
     series = ctx.series()
     for _mi, b in ctx.monthly(dom):
         amt = int(monthly * rng.uniform(0.8, 1.2) / 100) * 100
-        ctx.rows.append(SimTxn(b, 1000, 0, -amt, c.credit_out(name, "DRAWINGS", b, 1000), name,
-                               personal, "", "", "", "transfer_out", "financing.owner_drawings",
-                               series=series))
+        ctx.rows.append(
+            SimTxn(
+                b,
+                1000,
+                0,
+                -amt,
+                c.credit_out(name, "DRAWINGS", b, 1000),
+                name,
+                personal,
+                "",
+                "",
+                "",
+                "transfer_out",
+                "financing.owner_drawings",
+                series=series,
+            )
+        )
     for d in rng.integers(0, ctx.n_days, size=int(rng.poisson(ctx.n_days / 365))).tolist():
         b = ctx.open_fwd(d)
         if b >= 0:
             amt = int(ctx.revenue_month * rng.uniform(0.1, 0.5) / 100) * 100
-            ctx.rows.append(SimTxn(b, 1000, 0, amt, c.credit_in(name, "CAPITAL", b, 1000), name,
-                                   personal, "", "", "", "transfer_in",
-                                   "financing.owner_contribution"))
+            ctx.rows.append(
+                SimTxn(
+                    b,
+                    1000,
+                    0,
+                    amt,
+                    c.credit_in(name, "CAPITAL", b, 1000),
+                    name,
+                    personal,
+                    "",
+                    "",
+                    "",
+                    "transfer_in",
+                    "financing.owner_contribution",
+                )
+            )

@@ -80,9 +80,23 @@ def _merchants(ctx: Ctx, use: str) -> list[dict[str, object]]:
     return [pool[i] for i in sorted(ctx.rng.choice(len(pool), size=k, replace=False).tolist())]
 
 
-def _book_card(ctx: Ctx, acc: int, day: int, tod: int, minor: int, ccy: str, merchant: str,
-               mcc: str, card: tuple[str, str, str], cat: str, *, series: str = "",
-               anomaly: str = "", store: str = "", city: str = "") -> None:
+def _book_card(
+    ctx: Ctx,
+    acc: int,
+    day: int,
+    tod: int,
+    minor: int,
+    ccy: str,
+    merchant: str,
+    mcc: str,
+    card: tuple[str, str, str],
+    cat: str,
+    *,
+    series: str = "",
+    anomaly: str = "",
+    store: str = "",
+    city: str = "",
+) -> None:
     """Book one card purchase (``minor`` in ``ccy``), converting foreign amounts."""
     c = ctx.culture
     b = ctx.open_fwd(day + (1 if tod > 1000 else 0))
@@ -97,18 +111,49 @@ def _book_card(ctx: Ctx, acc: int, day: int, tod: int, minor: int, ccy: str, mer
         if c.country == "GB":
             fee = amount * 275 // 10000
             if fee > 0:
-                ctx.rows.append(SimTxn(b, tod, acc, -fee, f"NON-GBP TRANS FEE 2.75% CD {card[1]}",
-                                       "", "", "", card[0], card[2], "fee", "opex.bank_fees",
-                                       value_day=day))
+                ctx.rows.append(
+                    SimTxn(
+                        b,
+                        tod,
+                        acc,
+                        -fee,
+                        f"NON-GBP TRANS FEE 2.75% CD {card[1]}",
+                        "",
+                        "",
+                        "",
+                        card[0],
+                        card[2],
+                        "fee",
+                        "opex.bank_fees",
+                        value_day=day,
+                    )
+                )
     ctx.add_vat(b, amount, False)
-    ctx.rows.append(SimTxn(b, tod, acc, -amount, text, merchant, "", mcc, card[0], card[2], "card",
-                           cat, series=series, anomaly=anomaly, value_day=day))
+    ctx.rows.append(
+        SimTxn(
+            b,
+            tod,
+            acc,
+            -amount,
+            text,
+            merchant,
+            "",
+            mcc,
+            card[0],
+            card[2],
+            "card",
+            cat,
+            series=series,
+            anomaly=anomaly,
+            value_day=day,
+        )
+    )
 
 
 def card_spend(ctx: Ctx) -> None:
     a, rng = ctx.arch, ctx.rng
     acc = card_target(ctx)
-    scale = min(3.0, 0.55 + 0.12 * ctx.staff)
+    scale = min(3.5, 0.8 + 0.15 * ctx.staff)
     cities = load_names()[ctx.culture.country]["cities"]
     for use, per_month in a.card_uses.items():
         merchants = _merchants(ctx, use)
@@ -130,8 +175,16 @@ def card_spend(ctx: Ctx) -> None:
         ads_budget = 0.0
         if use == "ads":
             ads_budget = a.marketing * ctx.revenue_month / max(per_month * scale, 0.5)
-        for d, w, ci, uu, t, aw, cy in zip(days.tolist(), which.tolist(), card_ix.tolist(), u.tolist(),  # noqa: E501
-                                           tods.tolist(), away.tolist(), city_ix.tolist(), strict=True):  # noqa: E501
+        for d, w, ci, uu, t, aw, cy in zip(
+            days.tolist(),
+            which.tolist(),
+            card_ix.tolist(),
+            u.tolist(),
+            tods.tolist(),
+            away.tolist(),
+            city_ix.tolist(),
+            strict=True,
+        ):
             m = merchants[w]
             lo, hi = float(m["lo"]), float(m["hi"])  # type: ignore[arg-type]
             if use == "ads":
@@ -139,8 +192,20 @@ def card_spend(ctx: Ctx) -> None:
             else:
                 major = math.exp(math.log(lo) + uu * (math.log(hi) - math.log(lo))) * amount_scale
             ccy = str(m.get("currency", "")) or ctx.base
-            _book_card(ctx, acc, d, t, int(major * 100), ccy, str(m["name"]), str(m["mcc"]),
-                       ctx.cards[ci], cat, store=stores[w], city=cities[cy] if aw else ctx.city)
+            _book_card(
+                ctx,
+                acc,
+                d,
+                t,
+                int(major * 100),
+                ccy,
+                str(m["name"]),
+                str(m["mcc"]),
+                ctx.cards[ci],
+                cat,
+                store=stores[w],
+                city=cities[cy] if aw else ctx.city,
+            )
 
 
 def subscriptions(ctx: Ctx) -> None:
@@ -169,8 +234,20 @@ def subscriptions(ctx: Ctx) -> None:
             amt = int(minor * rise) if mi >= rise_at else minor
             if name == "AWS EMEA":
                 amt = int(amt * rng.lognormal(0, 0.2))
-            _book_card(ctx, acc, d, 60 + int(rng.integers(0, 300)), amt, bill_ccy, name, mcc,
-                       owner, "opex.software_subscriptions", series=series, city="INTERNET")
+            _book_card(
+                ctx,
+                acc,
+                d,
+                60 + int(rng.integers(0, 300)),
+                amt,
+                bill_ccy,
+                name,
+                mcc,
+                owner,
+                "opex.software_subscriptions",
+                series=series,
+                city="INTERNET",
+            )
 
 
 def atm_cash(ctx: Ctx) -> None:
@@ -184,5 +261,20 @@ def atm_cash(ctx: Ctx) -> None:
         amt = int(rng.choice((100, 200, 250, 300, 400, 500))) * 100
         if b < 0:
             continue
-        ctx.rows.append(SimTxn(b, ctx.tod(), 0, -amt, c.cash_out(ctx.city, card[1], d), "", "",
-                               "6011", card[0], card[2], "cash_out", "transfer.cash", value_day=d))
+        ctx.rows.append(
+            SimTxn(
+                b,
+                ctx.tod(),
+                0,
+                -amt,
+                c.cash_out(ctx.city, card[1], d),
+                "",
+                "",
+                "6011",
+                card[0],
+                card[2],
+                "cash_out",
+                "transfer.cash",
+                value_day=d,
+            )
+        )

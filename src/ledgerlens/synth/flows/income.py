@@ -14,7 +14,7 @@ from ledgerlens.synth.fx import apply_rate, rate_text
 from ledgerlens.synth.model import SimTxn
 from ledgerlens.synth.parties import company_name, iban, typo
 
-__all__ = ["cash_deposits", "card_takings", "invoices", "marketplace", "windfalls"]
+__all__ = ["card_takings", "cash_deposits", "invoices", "marketplace", "windfalls"]
 
 _ACQUIRERS = {
     "GB": ("WORLDPAY", "BARCLAYCARD MERCH", "SUMUP PAYMENTS", "SQUARE UK", "ZETTLE"),
@@ -34,6 +34,16 @@ _PLATFORMS = {
     "tourism": ("BOOKING.COM", "AIRBNB PAYMENTS", "EXPEDIA", "GETYOURGUIDE"),
     "retail": ("AMAZON PAYMENTS", "EBAY", "ETSY", "SHOPIFY PAYMENTS"),
     "ecommerce_exporter": ("AMAZON PAYMENTS", "SHOPIFY PAYMENTS", "ETSY", "EBAY"),
+}
+_PAYOUT_DAYS = {
+    "AMAZON PAYMENTS": 14,
+    "SHOPIFY PAYMENTS": 1,
+    "ETSY": 7,
+    "EBAY": 1,
+    "AIRBNB PAYMENTS": 2,
+    "BOOKING.COM": 7,
+    "EXPEDIA": 14,
+    "GETYOURGUIDE": 14,
 }
 _INVOICE_PREFIX = {"GB": "INV", "DE": "RE", "NL": "F", "FR": "FA", "US": "INV"}
 _INVOICE_WORD = {"GB": "INVOICE", "DE": "Rechnung", "NL": "Factuur", "FR": "FACTURE", "US": "INV"}
@@ -62,7 +72,12 @@ def card_takings(ctx: Ctx) -> None:
     rng, c = ctx.rng, ctx.culture
     acquirer = _ACQUIRERS[c.country][int(rng.integers(len(_ACQUIRERS[c.country])))]
     merchant_id = f"{int(rng.integers(10**6, 10**7))}"
-    split_amex = rng.random() < 0.35
+    # acquirers settle per card scheme: debit/credit schemes apart, Amex on its own
+    schemes = [("", 1.0)]
+    if rng.random() < 0.6:
+        schemes = [(" VISA", 0.55), (" MC", 0.37)]
+    if rng.random() < 0.35:
+        schemes = [(n, w * 0.9) for n, w in schemes] + [(" AMEX", 0.1)]
     net = rng.random() < 0.5  # net settlement: fees deducted; else billed monthly
     fee_bps = int(rng.integers(90, 190))
     gross = np.rint(_daily_sales(ctx, share)).astype(np.int64)
@@ -75,23 +90,51 @@ def card_takings(ctx: Ctx) -> None:
         ctx.add_vat(d, g, True)
         fee = g * fee_bps // 10000
         fee_by_month[ctx.month_of_day[d]] += fee
-        parts = (g - g // 9, g // 9) if split_amex else (g,)
         dt = dates[d]
-        for k, part in enumerate(parts):
+        ref = f"{merchant_id} {dt.day:02d}{dt.month:02d}"
+        for k, (scheme, weight) in enumerate(schemes):
+            part = int(g * weight)
             amt = part - part * fee_bps // 10000 if net else part
-            who = "AMEX" if k else acquirer
-            ref = f"{merchant_id} {dt.day:02d}{dt.month:02d}"
-            append(SimTxn(b, 30 + k, 0, amt, c.batch_in(who, ref), who, "", "", "", "",
-                          "batch_in", "income.sales"))
+            who = "AMEX" if scheme == " AMEX" else acquirer + scheme
+            append(
+                SimTxn(
+                    b,
+                    30 + k,
+                    0,
+                    amt,
+                    c.batch_in(who, ref),
+                    who,
+                    "",
+                    "",
+                    "",
+                    "",
+                    "batch_in",
+                    "income.sales",
+                )
+            )
     if not net:
         series = ctx.series()
         for mi, b in ctx.monthly(3):
             if mi == 0 or fee_by_month[mi - 1] <= 0:
                 continue
             ref = f"FEES {ctx.months[mi - 1].month:02d}/{ctx.months[mi - 1].year}"
-            append(SimTxn(b, 400, 0, -int(fee_by_month[mi - 1]), c.direct_debit(acquirer, ref, f"MD{merchant_id}"),  # noqa: E501
-                          acquirer, "", "", "", "", "direct_debit", "cogs.payment_processing_fees",
-                          series=series))
+            append(
+                SimTxn(
+                    b,
+                    400,
+                    0,
+                    -int(fee_by_month[mi - 1]),
+                    c.direct_debit(acquirer, ref, f"MD{merchant_id}"),
+                    acquirer,
+                    "",
+                    "",
+                    "",
+                    "",
+                    "direct_debit",
+                    "cogs.payment_processing_fees",
+                    series=series,
+                )
+            )
 
 
 def cash_deposits(ctx: Ctx) -> None:
@@ -99,17 +142,21 @@ def cash_deposits(ctx: Ctx) -> None:
     if share <= 0:
         return
     cash = _daily_sales(ctx, share)
-    weekly = np.add.reduceat(cash, np.arange(0, ctx.n_days, 7))
+    every = int(ctx.rng.choice((2, 3, 7)))  # the till is banked every few days
+    banked = np.add.reduceat(cash, np.arange(0, ctx.n_days, every))
     branch = f"{ctx.city.title()} {int(ctx.rng.integers(100, 999))}"
     text = ctx.culture.cash_in(branch)
-    for w, amount in enumerate(weekly.tolist()):
-        b = ctx.open_fwd(w * 7 + 7 + int(ctx.rng.integers(0, 2)))
-        amt = int(round(amount / 500.0)) * 500  # counted notes: round to 5 units
+    for w, amount in enumerate(banked.tolist()):
+        b = ctx.open_fwd(w * every + every + int(ctx.rng.integers(0, 2)))
+        amt = round(amount / 500.0) * 500  # counted notes: round to 5 units
         if b < 0 or amt <= 0:
             continue
-        ctx.add_vat(w * 7, amt, True)
-        ctx.rows.append(SimTxn(b, ctx.tod(600, 900), 0, amt, text, "", "", "", "", "",
-                               "cash_in", "income.sales"))
+        ctx.add_vat(w * every, amt, True)
+        ctx.rows.append(
+            SimTxn(
+                b, ctx.tod(600, 900), 0, amt, text, "", "", "", "", "", "cash_in", "income.sales"
+            )
+        )
 
 
 def marketplace(ctx: Ctx) -> None:
@@ -128,7 +175,7 @@ def marketplace(ctx: Ctx) -> None:
         foreign = ctx.arch.foreign_sales and j == 0 and ctx.foreign_ccy != ctx.base
         ccy = ctx.foreign_ccy if foreign else ctx.base
         account = ctx.acc_fx if foreign and ctx.acc_fx >= 0 else 0
-        period = (7, 14, 14, 7)[j % 4]
+        period = _PAYOUT_DAYS.get(platform, 7)
         fee_bps = int(rng.integers(800, 1500))
         offset = int(rng.integers(0, period))
         for w0 in range(offset, ctx.n_days, period):
@@ -151,8 +198,22 @@ def marketplace(ctx: Ctx) -> None:
                     ppm = ctx.fx.rate_ppm(ccy, ctx.base, b) * 985 // 1000
                     text += c.fx_note(ccy, f"{amt / 100:.2f}", rate_text(ppm))
                     amt = apply_rate(amt, ppm)
-            ctx.rows.append(SimTxn(b, ctx.tod(300, 700), account, amt, text, platform, "", "", "",
-                                   "", "batch_in", "income.marketplace_payout"))
+            ctx.rows.append(
+                SimTxn(
+                    b,
+                    ctx.tod(300, 700),
+                    account,
+                    amt,
+                    text,
+                    platform,
+                    "",
+                    "",
+                    "",
+                    "",
+                    "batch_in",
+                    "income.marketplace_payout",
+                )
+            )
 
 
 def _customer_delays(ctx: Ctx, n: int) -> list[tuple[float, float]]:
@@ -201,7 +262,7 @@ def invoices(ctx: Ctx, vanish_day: int) -> None:
                 issues.append((i, b, monthly * weights[i] * level * rng.lognormal(0, 0.08)))
     elif a.invoice_style == "orders":
         for i in range(n):
-            period = int(rng.choice((7, 14, 30)))
+            period = int(rng.choice((3, 7, 7, 14, 30)))
             per_order = monthly * weights[i] * period / 30.44
             for d in range(int(rng.integers(0, period)), ctx.n_days, period):
                 b = ctx.open_fwd(d)
@@ -235,7 +296,7 @@ def invoices(ctx: Ctx, vanish_day: int) -> None:
             continue
         due = day + terms[i]
         mean, spread = delays[i]
-        pay = due + int(round(rng.normal(mean, spread)))
+        pay = due + round(rng.normal(mean, spread))
         paid = None if (i == 0 and pay >= vanish_day) else ctx.open_fwd(max(pay, day + 1))
         paid = None if paid is not None and paid < 0 else paid
         ctx.invoices.append(Invoice(name, number, day, due, amt, ccy, account, paid))
@@ -251,21 +312,54 @@ def invoices(ctx: Ctx, vanish_day: int) -> None:
             ppm = ctx.fx.rate_ppm(ccy, ctx.base, paid) * 985 // 1000
             text += c.fx_note(ccy, f"{amt / 100:.2f}", rate_text(ppm))
             book_amt = apply_rate(amt, ppm)
-        ctx.rows.append(SimTxn(paid, ctx.tod(), account, book_amt, text, name, cp_iban, "", "",
-                               "", "transfer_in", "income.sales"))
+        ctx.rows.append(
+            SimTxn(
+                paid,
+                ctx.tod(),
+                account,
+                book_amt,
+                text,
+                name,
+                cp_iban,
+                "",
+                "",
+                "",
+                "transfer_in",
+                "income.sales",
+            )
+        )
 
 
 def windfalls(ctx: Ctx) -> None:
     """Rare money in: a grant, an insurance claim, a supplier refund."""
     rng, c = ctx.rng, ctx.culture
-    grantors = {"GB": "INNOVATE UK GRANT", "DE": "KFW ZUSCHUSS", "NL": "RVO SUBSIDIE",
-                "FR": "BPIFRANCE SUBVENTION", "US": "SBA GRANT"}
+    grantors = {
+        "GB": "INNOVATE UK GRANT",
+        "DE": "KFW ZUSCHUSS",
+        "NL": "RVO SUBSIDIE",
+        "FR": "BPIFRANCE SUBVENTION",
+        "US": "SBA GRANT",
+    }
     if rng.random() < 0.12:
         b = ctx.open_fwd(int(rng.integers(0, ctx.hist_days)))
         amt = int(ctx.revenue_month * rng.uniform(0.1, 0.6))
         who = grantors[c.country]
-        ctx.rows.append(SimTxn(b, ctx.tod(), 0, amt, c.batch_in(who, f"AWARD {b:06d}"), who, "",
-                               "", "", "", "batch_in", "income.grant_subsidy"))
+        ctx.rows.append(
+            SimTxn(
+                b,
+                ctx.tod(),
+                0,
+                amt,
+                c.batch_in(who, f"AWARD {b:06d}"),
+                who,
+                "",
+                "",
+                "",
+                "",
+                "batch_in",
+                "income.grant_subsidy",
+            )
+        )
     for d in rng.integers(0, ctx.n_days, size=int(rng.poisson(ctx.n_days / 120))).tolist():
         b = ctx.open_fwd(d)
         if b < 0:
@@ -275,5 +369,19 @@ def windfalls(ctx: Ctx) -> None:
         who = company_name(rng, c.country)
         if rng.random() < 0.2:
             cat, who = "income.other", "INSURANCE CLAIM"
-        ctx.rows.append(SimTxn(b, ctx.tod(), 0, amt, c.credit_in(who, f"REFUND {d:05d}", b, 600),
-                               who, "", "", "", "", kind, cat))
+        ctx.rows.append(
+            SimTxn(
+                b,
+                ctx.tod(),
+                0,
+                amt,
+                c.credit_in(who, f"REFUND {d:05d}", b, 600),
+                who,
+                "",
+                "",
+                "",
+                "",
+                kind,
+                cat,
+            )
+        )

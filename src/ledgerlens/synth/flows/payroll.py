@@ -18,8 +18,13 @@ from ledgerlens.synth.parties import iban, masked_card, person_name
 __all__ = ["pay_employees", "payroll_taxes", "setup_people"]
 
 _HOURLY = ("cafe", "tourism", "construction", "logistics", "retail")
-_BENEFITS = {"GB": "NEST PENSIONS", "DE": "", "NL": "PENSIOENFONDS PGB", "FR": "MALAKOFF HUMANIS",
-             "US": "BLUE CROSS BLUE SHIELD"}  # fmt: skip
+_BENEFITS = {
+    "GB": "NEST PENSIONS",
+    "DE": "",
+    "NL": "PENSIOENFONDS PGB",
+    "FR": "MALAKOFF HUMANIS",
+    "US": "BLUE CROSS BLUE SHIELD",
+}
 _SOCIAL = ("AOK", "TECHNIKER KRANKENKASSE", "BARMER", "DAK-GESUNDHEIT")
 
 
@@ -30,8 +35,9 @@ def setup_people(ctx: Ctx, owner: str) -> None:
     lo, hi = a.salary_eur
     for k in range(1, ctx.staff + 1):
         net = int(rng.uniform(lo, hi) * 100 * c.price_factor)
-        ctx.employees.append((f"e_{bid}_{k:02d}", person_name(rng, c.country), net,
-                              iban(rng, c.country)))
+        ctx.employees.append(
+            (f"e_{bid}_{k:02d}", person_name(rng, c.country), net, iban(rng, c.country))
+        )
     card_id, last4 = masked_card(rng)
     ctx.cards.append((card_id, last4, f"e_{bid}_00"))
     n_cards = min(len(ctx.employees), int(rng.integers(0, 4)))
@@ -72,13 +78,23 @@ def pay_employees(ctx: Ctx) -> None:
     if a.code == "tourism":  # summer hires
         for k in range(int(rng.integers(2, 6))):
             net = int(rng.uniform(*a.salary_eur) * 100 * c.price_factor * 0.8)
-            extra.append((f"e_{ctx.business_id}_s{k}", person_name(rng, c.country), net,
-                          iban(rng, c.country)))
+            extra.append(
+                (
+                    f"e_{ctx.business_id}_s{k}",
+                    person_name(rng, c.country),
+                    net,
+                    iban(rng, c.country),
+                )
+            )
     leaver = int(rng.integers(0, len(staff))) if staff and rng.random() < 0.4 else -1
     leave_month = int(rng.integers(2, n_months + 1))
     hourly = a.code in _HOURLY
     factor = 12 / 26 if biweekly else 1.0
-    word = "SALARY" if c.country in ("GB", "US") else {"DE": "Lohn", "NL": "Salaris", "FR": "SALAIRE"}[c.country]  # noqa: E501
+    word = (
+        "SALARY"
+        if c.country in ("GB", "US")
+        else {"DE": "Lohn", "NL": "Salaris", "FR": "SALAIRE"}[c.country]
+    )
     series = {e[0]: ctx.series() for e in staff + extra}
     for mi, b in runs:
         m = ctx.months[mi]
@@ -93,8 +109,23 @@ def pay_employees(ctx: Ctx) -> None:
             amt = int(amt)
             ctx.payroll_by_month[mi] += amt
             ref = f"{word} {m.month:02d}/{m.year}"
-            ctx.rows.append(SimTxn(b, 480, 0, -amt, c.salary(name, ref), name, emp_iban, "", "",
-                                   emp_id, "salary", "opex.payroll", series=series[emp_id]))
+            ctx.rows.append(
+                SimTxn(
+                    b,
+                    480,
+                    0,
+                    -amt,
+                    c.salary(name, ref),
+                    name,
+                    emp_iban,
+                    "",
+                    "",
+                    emp_id,
+                    "salary",
+                    "opex.payroll",
+                    series=series[emp_id],
+                )
+            )
 
 
 def payroll_taxes(ctx: Ctx) -> None:
@@ -119,9 +150,28 @@ def payroll_taxes(ctx: Ctx) -> None:
             continue
         ref = f"PAYROLL TAX {due.period_start.month:02d}/{due.period_start.year}"
         kind = "direct_debit" if c.country == "DE" else "transfer_out"
-        text = c.direct_debit(who, ref, f"LSt{ctx.index:06d}") if kind == "direct_debit" else c.credit_out(who, ref, b, 600)  # noqa: E501
-        ctx.rows.append(SimTxn(b, 600, 0, -amt, text, who, "", "", "", "", kind,
-                               "opex.payroll_taxes_benefits", series=series))
+        text = (
+            c.direct_debit(who, ref, f"LSt{ctx.index:06d}")
+            if kind == "direct_debit"
+            else c.credit_out(who, ref, b, 600)
+        )
+        ctx.rows.append(
+            SimTxn(
+                b,
+                600,
+                0,
+                -amt,
+                text,
+                who,
+                "",
+                "",
+                "",
+                "",
+                kind,
+                "opex.payroll_taxes_benefits",
+                series=series,
+            )
+        )
     benefits = _BENEFITS[c.country]
     if c.country == "DE":
         benefits = _SOCIAL[int(rng.integers(len(_SOCIAL)))]
@@ -140,7 +190,25 @@ def payroll_taxes(ctx: Ctx) -> None:
             amt = int(ctx.payroll_by_month[mi] * 0.06)
         if b < 0 or amt <= 0:
             continue
-        ref = f"BEITRAG {m.month:02d}/{m.year}" if c.country == "DE" else f"CONTRIB {m.month:02d}/{m.year}"  # noqa: E501
-        ctx.rows.append(SimTxn(b, 500, 0, -amt, c.direct_debit(benefits, ref, f"B{ctx.index:07d}"),
-                               benefits, "", "", "", "", "direct_debit",
-                               "opex.payroll_taxes_benefits", series=b_series))
+        ref = (
+            f"BEITRAG {m.month:02d}/{m.year}"
+            if c.country == "DE"
+            else f"CONTRIB {m.month:02d}/{m.year}"
+        )
+        ctx.rows.append(
+            SimTxn(
+                b,
+                500,
+                0,
+                -amt,
+                c.direct_debit(benefits, ref, f"B{ctx.index:07d}"),
+                benefits,
+                "",
+                "",
+                "",
+                "",
+                "direct_debit",
+                "opex.payroll_taxes_benefits",
+                series=b_series,
+            )
+        )

@@ -25,6 +25,14 @@ _SUPPLIER_TRADES = {
     "medical": ("Dental Supplies", "Medical Supplies", "Laboratory"),
     "logistics": ("Parts", "Tyres", "Fleet Services"),
 }
+# how often each kind of business pays a supplier (fresh food every few days, stock monthly)
+_SUPPLY_DAYS = {
+    "cafe": (2, 3, 3, 7),
+    "tourism": (3, 7, 7, 14),
+    "retail": (7, 7, 14, 30),
+    "wholesale": (3, 7, 7, 14),
+    "construction": (7, 14, 14, 30),
+}
 _CARRIERS = {
     "GB": ("DHL PARCEL UK", "ROYAL MAIL GROUP", "DPD UK", "UPS LTD"),
     "DE": ("DHL PAKET", "DPD DEUTSCHLAND", "HERMES GERMANY", "UPS DEUTSCHLAND"),
@@ -33,20 +41,49 @@ _CARRIERS = {
     "US": ("FEDEX", "UPS", "USPS", "DHL EXPRESS US"),
 }
 _OVERHEADS = {
-    "energy": {"GB": ("OCTOPUS ENERGY", "BRITISH GAS", "EDF ENERGY"), "DE": ("VATTENFALL", "E.ON ENERGIE", "STADTWERKE"),
-               "NL": ("VATTENFALL", "ENECO", "ESSENT"), "FR": ("EDF", "ENGIE", "TOTALENERGIES ELEC"),
-               "US": ("DUKE ENERGY", "XCEL ENERGY", "PG&E")},  # fmt: skip
-    "water": {"GB": ("THAMES WATER",), "DE": ("BERLINER WASSERBETRIEBE",), "NL": ("WATERNET",),
-              "FR": ("VEOLIA EAU",), "US": ("CITY WATER DEPT",)},  # fmt: skip
-    "telecom": {"GB": ("BT BUSINESS", "VODAFONE UK", "VIRGIN MEDIA BUS"), "DE": ("TELEKOM DEUTSCHLAND", "VODAFONE GMBH", "O2 BUSINESS"),
-                "NL": ("KPN B.V.", "VODAFONEZIGGO", "T-MOBILE NL"), "FR": ("ORANGE", "SFR", "BOUYGUES TELECOM"),
-                "US": ("AT&T", "VERIZON WIRELESS", "COMCAST BUSINESS")},  # fmt: skip
-    "insurance": {"GB": ("HISCOX", "AXA INSURANCE", "AVIVA"), "DE": ("ALLIANZ VERSICHERUNG", "AXA KONZERN", "HDI"),
-                  "NL": ("CENTRAAL BEHEER", "NATIONALE-NEDERLANDEN", "ALLIANZ NEDERLAND"), "FR": ("AXA FRANCE", "MAAF", "MMA IARD"),
-                  "US": ("NEXT INSURANCE", "THE HARTFORD", "STATE FARM")},  # fmt: skip
-    "accountant": {"GB": "Accountants", "DE": "Steuerberatung", "NL": "Administratiekantoor", "FR": "Expertise Comptable", "US": "CPA"},  # fmt: skip
+    "energy": {
+        "GB": ("OCTOPUS ENERGY", "BRITISH GAS", "EDF ENERGY"),
+        "DE": ("VATTENFALL", "E.ON ENERGIE", "STADTWERKE"),
+        "NL": ("VATTENFALL", "ENECO", "ESSENT"),
+        "FR": ("EDF", "ENGIE", "TOTALENERGIES ELEC"),
+        "US": ("DUKE ENERGY", "XCEL ENERGY", "PG&E"),
+    },
+    "water": {
+        "GB": ("THAMES WATER",),
+        "DE": ("BERLINER WASSERBETRIEBE",),
+        "NL": ("WATERNET",),
+        "FR": ("VEOLIA EAU",),
+        "US": ("CITY WATER DEPT",),
+    },
+    "telecom": {
+        "GB": ("BT BUSINESS", "VODAFONE UK", "VIRGIN MEDIA BUS"),
+        "DE": ("TELEKOM DEUTSCHLAND", "VODAFONE GMBH", "O2 BUSINESS"),
+        "NL": ("KPN B.V.", "VODAFONEZIGGO", "T-MOBILE NL"),
+        "FR": ("ORANGE", "SFR", "BOUYGUES TELECOM"),
+        "US": ("AT&T", "VERIZON WIRELESS", "COMCAST BUSINESS"),
+    },
+    "insurance": {
+        "GB": ("HISCOX", "AXA INSURANCE", "AVIVA"),
+        "DE": ("ALLIANZ VERSICHERUNG", "AXA KONZERN", "HDI"),
+        "NL": ("CENTRAAL BEHEER", "NATIONALE-NEDERLANDEN", "ALLIANZ NEDERLAND"),
+        "FR": ("AXA FRANCE", "MAAF", "MMA IARD"),
+        "US": ("NEXT INSURANCE", "THE HARTFORD", "STATE FARM"),
+    },
+    "accountant": {
+        "GB": "Accountants",
+        "DE": "Steuerberatung",
+        "NL": "Administratiekantoor",
+        "FR": "Expertise Comptable",
+        "US": "CPA",
+    },
 }
-_BANK_FEE_LABEL = {"GB": "SERVICE CHARGES", "DE": "Kontoführung", "NL": "Zakelijk Betalingsverkeer", "FR": "Frais tenue de compte", "US": "Monthly service"}  # fmt: skip
+_BANK_FEE_LABEL = {
+    "GB": "SERVICE CHARGES",
+    "DE": "Kontoführung",
+    "NL": "Zakelijk Betalingsverkeer",
+    "FR": "Frais tenue de compte",
+    "US": "Monthly service",
+}
 
 
 def _lagged_revenue(ctx: Ctx, lag: int) -> np.ndarray:
@@ -67,7 +104,7 @@ def suppliers(ctx: Ctx) -> None:
     for i in range(n):
         name = company_name(rng, c.country, trades[i % len(trades)])
         cp_iban = iban(rng, c.country)
-        period = int(rng.choice((7, 7, 14, 30)))
+        period = int(rng.choice(_SUPPLY_DAYS.get(a.code, (7, 7, 14, 30))))
         dd = rng.random() < 0.3
         series = ctx.series() if dd else ""
         mandate = f"M{int(rng.integers(10**8, 10**9))}"
@@ -75,7 +112,9 @@ def suppliers(ctx: Ctx) -> None:
         start = int(rng.integers(0, period))
         for d in range(start, ctx.n_days, period):
             b = ctx.open_fwd(d)
-            amount = int(spend[max(0, d - period) : d + 1].sum() * weights[i] * rng.lognormal(0, 0.1))
+            amount = int(
+                spend[max(0, d - period) : d + 1].sum() * weights[i] * rng.lognormal(0, 0.1)
+            )
             if b < 0 or amount <= 0:
                 continue
             seq += 1
@@ -86,17 +125,46 @@ def suppliers(ctx: Ctx) -> None:
                 kind = "direct_debit"
             else:
                 text, kind = c.credit_out(name, ref, b, ctx.tod()), "transfer_out"
-            ctx.rows.append(SimTxn(b, ctx.tod(), 0, -amount, text, name, cp_iban, "", "", "",
-                                   kind, "cogs.inventory_materials", series=series))
+            ctx.rows.append(
+                SimTxn(
+                    b,
+                    ctx.tod(),
+                    0,
+                    -amount,
+                    text,
+                    name,
+                    cp_iban,
+                    "",
+                    "",
+                    "",
+                    kind,
+                    "cogs.inventory_materials",
+                    series=series,
+                )
+            )
     if a.shipping > 0:
         carrier = _CARRIERS[c.country][int(rng.integers(4))]
         series = ctx.series()
         for mi, b in ctx.monthly(int(rng.integers(2, 10))):
             amount = int(ctx.month_revenue(max(mi - 1, 0)) * a.shipping * rng.lognormal(0, 0.1))
             ctx.add_vat(b, amount, False)
-            ctx.rows.append(SimTxn(b, ctx.tod(), 0, -amount, c.direct_debit(carrier, f"ACCOUNT {mi:03d}", f"CR{ctx.index:07d}"),  # noqa: E501
-                                   carrier, "", "", "", "", "direct_debit",
-                                   "cogs.shipping_logistics", series=series))
+            ctx.rows.append(
+                SimTxn(
+                    b,
+                    ctx.tod(),
+                    0,
+                    -amount,
+                    c.direct_debit(carrier, f"ACCOUNT {mi:03d}", f"CR{ctx.index:07d}"),
+                    carrier,
+                    "",
+                    "",
+                    "",
+                    "",
+                    "direct_debit",
+                    "cogs.shipping_logistics",
+                    series=series,
+                )
+            )
 
 
 def subcontractors(ctx: Ctx) -> None:
@@ -112,16 +180,43 @@ def subcontractors(ctx: Ctx) -> None:
         for mi, b in ctx.monthly(dom):
             if rng.random() < 0.15:
                 continue
-            amount = int(ctx.month_revenue(mi) * a.subcontractors * weights[i] * rng.lognormal(0, 0.25))  # noqa: E501
+            amount = int(
+                ctx.month_revenue(mi) * a.subcontractors * weights[i] * rng.lognormal(0, 0.25)
+            )
             ctx.add_vat(b, amount, False)
             ref = f"INV {mi + 1:02d}/{ctx.months[mi].year}"
-            ctx.rows.append(SimTxn(b, ctx.tod(), 0, -amount, c.credit_out(name, ref, b, ctx.tod()),
-                                   name, cp_iban, "", "", "", "transfer_out", "cogs.subcontractors"))
+            ctx.rows.append(
+                SimTxn(
+                    b,
+                    ctx.tod(),
+                    0,
+                    -amount,
+                    c.credit_out(name, ref, b, ctx.tod()),
+                    name,
+                    cp_iban,
+                    "",
+                    "",
+                    "",
+                    "transfer_out",
+                    "cogs.subcontractors",
+                )
+            )
 
 
-def _recurring(ctx: Ctx, name: str, cp_iban: str, amount: int, dom: int, cat: str, kind: str,
-               *, every: int = 1, step_up: float = 0.0, seasonal: float = 0.0,
-               months: tuple[int, ...] = ()) -> None:
+def _recurring(
+    ctx: Ctx,
+    name: str,
+    cp_iban: str,
+    amount: int,
+    dom: int,
+    cat: str,
+    kind: str,
+    *,
+    every: int = 1,
+    step_up: float = 0.0,
+    seasonal: float = 0.0,
+    months: tuple[int, ...] = (),
+) -> None:
     """A monthly (or every-n-months) series with one price change and optional winter peak."""
     rng, c = ctx.rng, ctx.culture
     series = ctx.series()
@@ -145,8 +240,23 @@ def _recurring(ctx: Ctx, name: str, cp_iban: str, amount: int, dom: int, cat: st
             text = c.standing_order(name, ref)
         if cat != "opex.bank_fees":
             ctx.add_vat(b, amt, False)
-        ctx.rows.append(SimTxn(b, 200 + int(rng.integers(0, 300)), 0, -amt, text, name if kind != "fee" else "",  # noqa: E501
-                               cp_iban, "", "", "", kind, cat, series=series))
+        ctx.rows.append(
+            SimTxn(
+                b,
+                200 + int(rng.integers(0, 300)),
+                0,
+                -amt,
+                text,
+                name if kind != "fee" else "",
+                cp_iban,
+                "",
+                "",
+                "",
+                kind,
+                cat,
+                series=series,
+            )
+        )
 
 
 def overheads(ctx: Ctx) -> None:
@@ -163,28 +273,91 @@ def overheads(ctx: Ctx) -> None:
         for mm, dd in ((3, 25), (6, 24), (9, 29), (12, 25)):
             _quarter_rent(ctx, landlord, rent * 3, mm, dd)
     else:
-        _recurring(ctx, landlord, iban(rng, cc), rent, 1, "opex.rent_lease", "standing_order",
-                   step_up=float(rng.uniform(0.02, 0.05)))
+        _recurring(
+            ctx,
+            landlord,
+            iban(rng, cc),
+            rent,
+            1,
+            "opex.rent_lease",
+            "standing_order",
+            step_up=float(rng.uniform(0.02, 0.05)),
+        )
     energy = int(rev * rng.uniform(0.01, 0.04) * (2 if a.code in ("cafe", "tourism") else 1))
-    _recurring(ctx, pick("energy"), "", energy, int(rng.integers(1, 28)), "opex.utilities",
-               "direct_debit", step_up=float(rng.uniform(-0.05, 0.15)), seasonal=0.3)
-    _recurring(ctx, pick("water"), "", int(energy * 0.6), 15, "opex.utilities", "direct_debit",
-               months=(1, 4, 7, 10))
-    _recurring(ctx, pick("telecom"), "", int(rng.uniform(60, 260) * 100 * c.price_factor),
-               int(rng.integers(1, 28)), "opex.telecom_internet", "direct_debit")
+    _recurring(
+        ctx,
+        pick("energy"),
+        "",
+        energy,
+        int(rng.integers(1, 28)),
+        "opex.utilities",
+        "direct_debit",
+        step_up=float(rng.uniform(-0.05, 0.15)),
+        seasonal=0.3,
+    )
+    _recurring(
+        ctx,
+        pick("water"),
+        "",
+        int(energy * 0.6),
+        15,
+        "opex.utilities",
+        "direct_debit",
+        months=(1, 4, 7, 10),
+    )
+    _recurring(
+        ctx,
+        pick("telecom"),
+        "",
+        int(rng.uniform(60, 260) * 100 * c.price_factor),
+        int(rng.integers(1, 28)),
+        "opex.telecom_internet",
+        "direct_debit",
+    )
     ins = int(rev * rng.uniform(0.005, 0.02))
     if rng.random() < 0.3:
-        _recurring(ctx, pick("insurance"), "", ins * 12, int(rng.integers(1, 28)),
-                   "opex.insurance", "direct_debit", months=(int(rng.integers(1, 13)),),
-                   step_up=float(rng.uniform(0.0, 0.1)))
+        _recurring(
+            ctx,
+            pick("insurance"),
+            "",
+            ins * 12,
+            int(rng.integers(1, 28)),
+            "opex.insurance",
+            "direct_debit",
+            months=(int(rng.integers(1, 13)),),
+            step_up=float(rng.uniform(0.0, 0.1)),
+        )
     else:
-        _recurring(ctx, pick("insurance"), "", ins, int(rng.integers(1, 28)), "opex.insurance",
-                   "direct_debit", step_up=float(rng.uniform(0.0, 0.1)))
+        _recurring(
+            ctx,
+            pick("insurance"),
+            "",
+            ins,
+            int(rng.integers(1, 28)),
+            "opex.insurance",
+            "direct_debit",
+            step_up=float(rng.uniform(0.0, 0.1)),
+        )
     accountant = company_name(rng, cc, _OVERHEADS["accountant"][cc])
-    _recurring(ctx, accountant, iban(rng, cc), int(rng.uniform(150, 600) * 100 * c.price_factor),
-               int(rng.integers(1, 28)), "opex.professional_services", "standing_order")
-    _recurring(ctx, _BANK_FEE_LABEL[cc], "", int(rng.uniform(8, 45) * 100 * c.price_factor), 1,
-               "opex.bank_fees", "fee", step_up=float(rng.uniform(0.0, 0.2)))
+    _recurring(
+        ctx,
+        accountant,
+        iban(rng, cc),
+        int(rng.uniform(150, 600) * 100 * c.price_factor),
+        int(rng.integers(1, 28)),
+        "opex.professional_services",
+        "standing_order",
+    )
+    _recurring(
+        ctx,
+        _BANK_FEE_LABEL[cc],
+        "",
+        int(rng.uniform(8, 45) * 100 * c.price_factor),
+        1,
+        "opex.bank_fees",
+        "fee",
+        step_up=float(rng.uniform(0.0, 0.2)),
+    )
 
 
 def _quarter_rent(ctx: Ctx, landlord: str, amount: int, month: int, dom: int) -> None:
@@ -197,5 +370,20 @@ def _quarter_rent(ctx: Ctx, landlord: str, amount: int, month: int, dom: int) ->
         if b < 0:
             continue
         ctx.add_vat(b, amount, False)
-        ctx.rows.append(SimTxn(b, 250, 0, -amount, c.standing_order(landlord, "QTR RENT"), landlord,
-                               "", "", "", "", "standing_order", "opex.rent_lease", series=series))
+        ctx.rows.append(
+            SimTxn(
+                b,
+                250,
+                0,
+                -amount,
+                c.standing_order(landlord, "QTR RENT"),
+                landlord,
+                "",
+                "",
+                "",
+                "",
+                "standing_order",
+                "opex.rent_lease",
+                series=series,
+            )
+        )

@@ -38,8 +38,16 @@ def _period_sum(ctx: Ctx, arr: object, start: date, end: date) -> float:
     return s * days / (hi - lo)  # a period reaching before day 0: scale the part we know
 
 
-def _book(ctx: Ctx, due: TaxDue, amount: int, kind_key: str, ref: str, series: str,
-          roll_back: bool, cat: str) -> None:
+def _book(
+    ctx: Ctx,
+    due: TaxDue,
+    amount: int,
+    kind_key: str,
+    ref: str,
+    series: str,
+    roll_back: bool,
+    cat: str,
+) -> None:
     c = ctx.culture
     d = ctx.index_of(due.due)
     b = ctx.open_back(d) if roll_back else ctx.open_fwd(d)
@@ -49,7 +57,10 @@ def _book(ctx: Ctx, due: TaxDue, amount: int, kind_key: str, ref: str, series: s
     if amount > 0:  # refund from the tax office
         text, kind = c.credit_in(who, ref, b, 540), "transfer_in"
     elif c.country in ("DE", "FR"):
-        text, kind = c.direct_debit(who, ref, f"T{ctx.index:07d}{kind_key[:1].upper()}"), "direct_debit"  # noqa: E501
+        text, kind = (
+            c.direct_debit(who, ref, f"T{ctx.index:07d}{kind_key[:1].upper()}"),
+            "direct_debit",
+        )
     else:
         text, kind = c.credit_out(who, ref, b, 540), "transfer_out"
     ctx.rows.append(SimTxn(b, 540, 0, amount, text, who, "", "", "", "", kind, cat, series=series))
@@ -64,13 +75,19 @@ def vat(ctx: Ctx, variant: int) -> None:
     series = ctx.series()
     for due in vat_schedule(c.country, ctx.start, c.dates[ctx.n_days - 1], variant):
         sales = _period_sum(ctx, ctx.vat_sales, due.period_start, due.period_end)
-        buys = 0.0 if c.country == "US" else _period_sum(ctx, ctx.vat_purchases, due.period_start, due.period_end)  # noqa: E501
+        buys = (
+            0.0
+            if c.country == "US"
+            else _period_sum(ctx, ctx.vat_purchases, due.period_start, due.period_end)
+        )
         net = int((sales - buys) * r / (1 + r))
         ref = f"VAT {due.period_start.month:02d}/{due.period_start.year}-{due.period_end.month:02d}/{due.period_end.year}"  # noqa: E501
         if net > 0:
             _book(ctx, due, -net, "vat", ref, series, c.vat_roll_back, "tax.vat")
         elif net < 0:  # refund arrives some weeks after the return
-            late = TaxDue(date.fromordinal(due.due.toordinal() + 21), due.period_start, due.period_end)  # noqa: E501
+            late = TaxDue(
+                date.fromordinal(due.due.toordinal() + 21), due.period_start, due.period_end
+            )
             _book(ctx, late, -net, "vat", ref, "", False, "tax.vat")
 
 
@@ -93,7 +110,16 @@ def corporate_taxes(ctx: Ctx) -> None:
         series = ctx.series()
         for due in corporate_tax_schedule(c.country, ctx.start, last):
             ref = f"CT {due.period_start.year} {due.due.month:02d}"
-            _book(ctx, due, -per, "corp", ref, series, c.country in ("GB", "NL"), "tax.corporate_income")  # noqa: E501
+            _book(
+                ctx,
+                due,
+                -per,
+                "corp",
+                ref,
+                series,
+                c.country in ("GB", "NL"),
+                "tax.corporate_income",
+            )
     series = ctx.series()
     for due in other_tax_schedule(c.country, ctx.start, last):
         if c.country == "GB":
@@ -103,5 +129,13 @@ def corporate_taxes(ctx: Ctx) -> None:
         else:
             amt = int(ctx.revenue_month * 0.06)
         if amt > 0:
-            _book(ctx, due, -amt, "other", f"TAX {due.due.year}/{due.due.month:02d}", series,
-                  False, "tax.other")
+            _book(
+                ctx,
+                due,
+                -amt,
+                "other",
+                f"TAX {due.due.year}/{due.due.month:02d}",
+                series,
+                False,
+                "tax.other",
+            )

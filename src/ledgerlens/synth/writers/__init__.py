@@ -9,8 +9,9 @@ Layout under ``out_dir``::
     bankcsv/<business_id>/<account_id>.csv                        (format "bankcsv")
 
 Per-business files are written by a process pool (fork: workers read the world they inherit,
-nothing is pickled); truth chunks come back as text and are appended in business order, so the
-output is byte-identical for any number of workers.
+nothing is pickled); each pool task also writes its slice of every truth file as a part file,
+and the parts are concatenated in business order, so the output is byte-identical for any
+number of workers.
 """
 
 from __future__ import annotations
@@ -125,8 +126,12 @@ def write_world(
     return written
 
 
-def _collect(results: Iterable[dict[str, list[Path]]], written: dict[str, list[Path]], n: int,
-             progress: Callable[[int, int], None] | None) -> None:
+def _collect(
+    results: Iterable[dict[str, list[Path]]],
+    written: dict[str, list[Path]],
+    n: int,
+    progress: Callable[[int, int], None] | None,
+) -> None:
     done = 0
     for paths in results:
         for fmt, ps in paths.items():

@@ -20,10 +20,21 @@ from ledgerlens.synth.model import SimAccount, SimBusiness, SimTxn, World
 
 __all__ = ["ING_HEADER", "LLOYDS_HEADER", "bank_csv_text", "write_bank_csv"]
 
-LLOYDS_HEADER = ("Transaction Date,Transaction Type,Sort Code,Account Number,"
-                 "Transaction Description,Debit Amount,Credit Amount,Balance,")  # fmt: skip
-ING_HEADER = ("Datum", "Naam / Omschrijving", "Rekening", "Tegenrekening", "Code", "Af Bij",
-              "Bedrag (EUR)", "MutatieSoort", "Mededelingen")  # fmt: skip
+LLOYDS_HEADER = (
+    "Transaction Date,Transaction Type,Sort Code,Account Number,"
+    "Transaction Description,Debit Amount,Credit Amount,Balance,"
+)
+ING_HEADER = (
+    "Datum",
+    "Naam / Omschrijving",
+    "Rekening",
+    "Tegenrekening",
+    "Code",
+    "Af Bij",
+    "Bedrag (EUR)",
+    "MutatieSoort",
+    "Mededelingen",
+)
 
 
 def _dot(minor: int) -> str:
@@ -42,8 +53,18 @@ def _lloyds(world: World, acc: SimAccount, lines: list[tuple[SimTxn, int]]) -> s
         d = dates[r.day]
         debit = _dot(-r.amount_minor) if r.amount_minor < 0 else ""
         credit = _dot(r.amount_minor) if r.amount_minor >= 0 else ""
-        w.writerow([f"{d.day:02d}/{d.month:02d}/{d.year}", RAIL_CODES[r.kind][2], sort,
-                    acc.account_number, r.description, debit, credit, _dot(bal)])
+        w.writerow(
+            [
+                f"{d.day:02d}/{d.month:02d}/{d.year}",
+                RAIL_CODES[r.kind][2],
+                sort,
+                acc.account_number,
+                r.description,
+                debit,
+                credit,
+                _dot(bal),
+            ]
+        )
     return buf.getvalue()
 
 
@@ -58,10 +79,19 @@ def _ing(world: World, acc: SimAccount, lines: list[tuple[SimTxn, int]]) -> str:
         a = abs(r.amount_minor)
         codes = RAIL_CODES[r.kind]
         name = r.counterparty_name or r.description[:32]
-        w.writerow([f"{d.year}{d.month:02d}{d.day:02d}", name, acc.identifier,
-                    r.counterparty_iban, codes[3], "Bij" if r.amount_minor >= 0 else "Af",
-                    f"{a // 100},{a % 100:02d}", codes[4],
-                    f"{r.description} Valutadatum: {vd.day:02d}-{vd.month:02d}-{vd.year}"])
+        w.writerow(
+            [
+                f"{d.year}{d.month:02d}{d.day:02d}",
+                name,
+                acc.identifier,
+                r.counterparty_iban,
+                codes[3],
+                "Bij" if r.amount_minor >= 0 else "Af",
+                f"{a // 100},{a % 100:02d}",
+                codes[4],
+                f"{r.description} Valutadatum: {vd.day:02d}-{vd.month:02d}-{vd.year}",
+            ]
+        )
     return buf.getvalue()
 
 
@@ -71,8 +101,11 @@ def bank_csv_text(world: World, b: SimBusiness, account_index: int) -> str | Non
     if acc.currency not in ("GBP", "EUR"):
         return None
     h = world.history_days
-    lines = [(r, bal) for r, bal in zip(b.txns, b.balances_after, strict=True)
-             if r.account == account_index and r.day < h]  # fmt: skip
+    lines = [
+        (r, bal)
+        for r, bal in zip(b.txns, b.balances_after, strict=True)
+        if r.account == account_index and r.day < h
+    ]
     return _lloyds(world, acc, lines) if acc.currency == "GBP" else _ing(world, acc, lines)
 
 

@@ -26,16 +26,22 @@ NAMESPACE = "urn:iso:std:iso:20022:tech:xsd:camt.053.001.02"
 
 def _acct_id(acc: SimAccount) -> str:
     ident = escape(acc.identifier)
-    if acc.identifier[:2].isalpha() and acc.identifier[2:4].isdigit() and not acc.identifier.startswith("CC"):  # noqa: E501
+    if (
+        acc.identifier[:2].isalpha()
+        and acc.identifier[2:4].isdigit()
+        and not acc.identifier.startswith("CC")
+    ):
         return f"<Id><IBAN>{ident}</IBAN></Id>"
     return f"<Id><Othr><Id>{ident}</Id></Othr></Id>"
 
 
 def _bal(code: str, minor: int, ccy: str, day: str) -> str:
     ind = "CRDT" if minor >= 0 else "DBIT"
-    return (f"<Bal><Tp><CdOrPrtry><Cd>{code}</Cd></CdOrPrtry></Tp>"
-            f'<Amt Ccy="{ccy}">{amount_text(abs(minor), ccy)}</Amt><CdtDbtInd>{ind}</CdtDbtInd>'
-            f"<Dt><Dt>{day}</Dt></Dt></Bal>")  # fmt: skip
+    return (
+        f"<Bal><Tp><CdOrPrtry><Cd>{code}</Cd></CdOrPrtry></Tp>"
+        f'<Amt Ccy="{ccy}">{amount_text(abs(minor), ccy)}</Amt><CdtDbtInd>{ind}</CdtDbtInd>'
+        f"<Dt><Dt>{day}</Dt></Dt></Bal>"
+    )
 
 
 def camt053_text(world: World, b: SimBusiness, s: StatementSlice) -> str:
@@ -70,15 +76,19 @@ def camt053_text(world: World, b: SimBusiness, s: StatementSlice) -> str:
         domain, family, sub = RAIL_CODES[r.kind][0].split("/")
         vd = r.value_day if r.value_day >= 0 else r.day
         desc = escape(r.description[:500])
-        ustrd = "".join(f"<Ustrd>{escape(r.description[i : i + 140])}</Ustrd>"
-                        for i in range(0, len(r.description), 140))  # fmt: skip
+        ustrd = "".join(
+            f"<Ustrd>{escape(r.description[i : i + 140])}</Ustrd>"
+            for i in range(0, len(r.description), 140)
+        )
         party = ""
         if r.counterparty_name or r.counterparty_iban:
             role = "Dbtr" if credit else "Cdtr"
             nm = f"<{role}><Nm>{escape(r.counterparty_name[:70])}</Nm></{role}>"
-            acct = (f"<{role}Acct><Id><IBAN>{r.counterparty_iban}</IBAN></Id></{role}Acct>"
-                    if r.counterparty_iban[:2].isalpha() and r.counterparty_iban[2:4].isdigit()
-                    else "")  # fmt: skip
+            acct = (
+                f"<{role}Acct><Id><IBAN>{r.counterparty_iban}</IBAN></Id></{role}Acct>"
+                if r.counterparty_iban[:2].isalpha() and r.counterparty_iban[2:4].isdigit()
+                else ""
+            )
             party = f"<RltdPties>{nm}{acct}</RltdPties>"
         parts.append(
             f"<Ntry><NtryRef>{n}</NtryRef>"

@@ -70,8 +70,9 @@ def canonical_rows(world: World, b: SimBusiness, *, future: bool = False) -> Ite
     fast = all(currency_exponent(c) == 2 for _, c in accs)
     fmt = _fmt2 if fast else None
     bid = b.business_id
-    for r, tid, ref, bal in zip(b.txns, b.transaction_ids, b.bank_references, b.balances_after,
-                                strict=True):
+    for r, tid, ref, bal in zip(
+        b.txns, b.transaction_ids, b.bank_references, b.balances_after, strict=True
+    ):
         if (r.day >= h) != future:
             continue
         acc_id, ccy = accs[r.account]
@@ -80,13 +81,29 @@ def canonical_rows(world: World, b: SimBusiness, *, future: bool = False) -> Ite
             amt, balance = fmt(r.amount_minor), fmt(bal)
         else:
             amt, balance = format_minor(r.amount_minor, ccy), format_minor(bal, ccy)
-        yield [tid, bid, acc_id, ccy, iso[r.day], iso[vd] if vd >= 0 else iso[r.day], amt, ccy,
-               r.description, r.counterparty_name, r.counterparty_iban, r.mcc, r.card_id,
-               r.employee_id, balance, ref]
+        yield [
+            tid,
+            bid,
+            acc_id,
+            ccy,
+            iso[r.day],
+            iso[vd] if vd >= 0 else iso[r.day],
+            amt,
+            ccy,
+            r.description,
+            r.counterparty_name,
+            r.counterparty_iban,
+            r.mcc,
+            r.card_id,
+            r.employee_id,
+            balance,
+            ref,
+        ]
 
 
-def business_csv_text(world: World, b: SimBusiness, *, future: bool = False,
-                      header: bool = True) -> str:
+def business_csv_text(
+    world: World, b: SimBusiness, *, future: bool = False, header: bool = True
+) -> str:
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     if header:
@@ -98,13 +115,16 @@ def business_csv_text(world: World, b: SimBusiness, *, future: bool = False,
 def write_businesses_csv(world: World, path: Path) -> Path:
     with path.open("w", encoding="utf-8", newline="") as fh:
         w = csv.writer(fh, lineterminator="\n")
-        w.writerow(["business_id", "name", "archetype", "country", "base_currency", "split",
-                    "accounts"])
+        w.writerow(
+            ["business_id", "name", "archetype", "country", "base_currency", "split", "accounts"]
+        )
         for b in world.businesses:
-            accounts = ";".join(f"{a.account_id}:{a.account_type.value}:{a.currency}"
-                                for a in b.accounts)  # fmt: skip
-            w.writerow([b.business_id, b.name, b.archetype, b.country, b.base_currency, b.split,
-                        accounts])
+            accounts = ";".join(
+                f"{a.account_id}:{a.account_type.value}:{a.currency}" for a in b.accounts
+            )
+            w.writerow(
+                [b.business_id, b.name, b.archetype, b.country, b.base_currency, b.split, accounts]
+            )
     return path
 
 
@@ -112,12 +132,38 @@ def write_accounts_csv(world: World, path: Path) -> Path:
     """Accounts with what the bank prints and the balance before the first day."""
     with path.open("w", encoding="utf-8", newline="") as fh:
         w = csv.writer(fh, lineterminator="\n")
-        w.writerow(["account_id", "business_id", "account_type", "currency", "identifier",
-                    "bank_name", "bic", "sort_code", "account_number", "name",
-                    "opening_balance", "opening_date"])
+        w.writerow(
+            [
+                "account_id",
+                "business_id",
+                "account_type",
+                "currency",
+                "identifier",
+                "bank_name",
+                "bic",
+                "sort_code",
+                "account_number",
+                "name",
+                "opening_balance",
+                "opening_date",
+            ]
+        )
         for b in world.businesses:
             for a, opening in zip(b.accounts, b.opening_minor, strict=True):
-                w.writerow([a.account_id, b.business_id, a.account_type.value, a.currency,
-                            a.identifier, a.bank_name, a.bic, a.sort_code, a.account_number,
-                            a.name, amount_text(opening, a.currency), world.start.isoformat()])
+                w.writerow(
+                    [
+                        a.account_id,
+                        b.business_id,
+                        a.account_type.value,
+                        a.currency,
+                        a.identifier,
+                        a.bank_name,
+                        a.bic,
+                        a.sort_code,
+                        a.account_number,
+                        a.name,
+                        amount_text(opening, a.currency),
+                        world.start.isoformat(),
+                    ]
+                )
     return path

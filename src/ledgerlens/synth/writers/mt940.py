@@ -22,8 +22,22 @@ from ledgerlens.synth.writers.statements import StatementSlice, iter_statements
 __all__ = ["mt940_text", "swift_text", "write_mt940"]
 
 _NOT_X = re.compile(r"[^A-Za-z0-9/\-?:().,'+ ]")
-_SUBST = str.maketrans({"ß": "ss", "&": "+", "*": " ", "#": " ", "@": " ", "_": "-",
-                        ";": ",", "!": ".", "|": "/", '"': "'", "%": " PCT", "=": "-"})  # fmt: skip
+_SUBST = str.maketrans(
+    {
+        "ß": "ss",
+        "&": "+",
+        "*": " ",
+        "#": " ",
+        "@": " ",
+        "_": "-",
+        ";": ",",
+        "!": ".",
+        "|": "/",
+        '"': "'",
+        "%": " PCT",
+        "=": "-",
+    }
+)
 
 
 def swift_text(text: str) -> str:
@@ -65,8 +79,10 @@ def mt940_text(world: World, b: SimBusiness, s: StatementSlice) -> str:
         bd = dates[r.day]
         dc = "C" if r.amount_minor >= 0 else "D"
         code = RAIL_CODES[r.kind][1]
-        out.append(f":61:{_yymmdd(vd)}{bd.month:02d}{bd.day:02d}{dc}{_amount(abs(r.amount_minor))}"
-                   f"{code}NONREF//{bank_ref[:16]}")  # fmt: skip
+        out.append(
+            f":61:{_yymmdd(vd)}{bd.month:02d}{bd.day:02d}{dc}{_amount(abs(r.amount_minor))}"
+            f"{code}NONREF//{bank_ref[:16]}"
+        )
         out.extend(_lines_86(r.description))
     out.append(_balance("62F", s.closing_minor, s.last, ccy))
     return "\r\n".join(out) + "\r\n"

@@ -34,8 +34,9 @@ def iter_statements(world: World, b: SimBusiness) -> Iterator[StatementSlice]:
     """Every (account, month) of the visible history, empty months included."""
     h, dates = world.history_days, world.day_dates
     by_account: dict[int, list[tuple[SimTxn, str, str, int]]] = {}
-    for r, tid, ref, bal in zip(b.txns, b.transaction_ids, b.bank_references, b.balances_after,
-                                strict=True):
+    for r, tid, ref, bal in zip(
+        b.txns, b.transaction_ids, b.bank_references, b.balances_after, strict=True
+    ):
         if r.day < h:
             by_account.setdefault(r.account, []).append((r, tid, ref, bal))
     months: list[tuple[int, int, int, int]] = []  # (year, month, first day, last day)

@@ -22,20 +22,55 @@ from ledgerlens.synth.writers.canonical_csv import CANONICAL_COLUMNS, amount_tex
 __all__ = ["TRUTH_HEADERS", "truth_chunks", "write_manifest"]
 
 TRUTH_HEADERS: dict[str, tuple[str, ...]] = {
-    "transactions_truth.csv": ("transaction_id", "business_id", "account_id", "booking_date",
-                               "category", "transfer_pair_id", "recurring_series_id",
-                               "anomaly_kind", "hidden_future"),
+    "transactions_truth.csv": (
+        "transaction_id",
+        "business_id",
+        "account_id",
+        "booking_date",
+        "category",
+        "transfer_pair_id",
+        "recurring_series_id",
+        "anomaly_kind",
+        "hidden_future",
+    ),
     "future_transactions.csv": CANONICAL_COLUMNS,
-    "future_items.csv": ("business_id", "account_id", "kind", "due_date", "amount", "currency",
-                         "counterparty_name", "reference", "category", "recurring_series_id"),
+    "future_items.csv": (
+        "business_id",
+        "account_id",
+        "kind",
+        "due_date",
+        "amount",
+        "currency",
+        "counterparty_name",
+        "reference",
+        "category",
+        "recurring_series_id",
+    ),
     "daily_balances.csv": ("business_id", "account_id", "date", "balance", "hidden_future"),
-    "weekly_shortfall.csv": ("business_id", "account_id", "week", "week_start", "week_end",
-                             "min_balance", "shortfall"),
-    "businesses_truth.csv": ("business_id", "split", "archetype", "country", "base_currency",
-                             "cash_gap", "gap_foreseeable", "first_gap_date", "distress_12m",
-                             "distress_score", "employees"),
+    "weekly_shortfall.csv": (
+        "business_id",
+        "account_id",
+        "week",
+        "week_start",
+        "week_end",
+        "min_balance",
+        "shortfall",
+    ),
+    "businesses_truth.csv": (
+        "business_id",
+        "split",
+        "archetype",
+        "country",
+        "base_currency",
+        "cash_gap",
+        "gap_foreseeable",
+        "first_gap_date",
+        "distress_12m",
+        "distress_score",
+        "employees",
+    ),
     "products.csv": ("business_id", "product", "reason"),
-}  # fmt: skip
+}
 
 
 def _csv(rows: object) -> str:
@@ -48,17 +83,35 @@ def _transactions(world: World, b: SimBusiness) -> str:
     h, iso = world.history_days, world.day_iso
     accs = [a.account_id for a in b.accounts]
     return _csv(
-        [tid, b.business_id, accs[r.account], iso[r.day], r.category, r.pair, r.series,
-         r.anomaly, "1" if r.day >= h else "0"]
+        [
+            tid,
+            b.business_id,
+            accs[r.account],
+            iso[r.day],
+            r.category,
+            r.pair,
+            r.series,
+            r.anomaly,
+            "1" if r.day >= h else "0",
+        ]
         for r, tid in zip(b.txns, b.transaction_ids, strict=True)
     )
 
 
 def _future_items(world: World, b: SimBusiness) -> str:
     return _csv(
-        [f.business_id, f.account_id, f.kind, f.due_date.isoformat(),
-         amount_text(f.amount_minor, f.currency), f.currency, f.counterparty_name, f.reference,
-         f.category, f.series]
+        [
+            f.business_id,
+            f.account_id,
+            f.kind,
+            f.due_date.isoformat(),
+            amount_text(f.amount_minor, f.currency),
+            f.currency,
+            f.counterparty_name,
+            f.reference,
+            f.category,
+            f.series,
+        ]
         for f in b.future_items
     )
 
@@ -68,8 +121,15 @@ def _daily(world: World, b: SimBusiness) -> str:
     rows = []
     for k, a in enumerate(b.accounts):
         for d, bal in enumerate(b.daily_balances[k].tolist()):
-            rows.append([b.business_id, a.account_id, iso[d], amount_text(bal, a.currency),
-                         "1" if d >= h else "0"])
+            rows.append(
+                [
+                    b.business_id,
+                    a.account_id,
+                    iso[d],
+                    amount_text(bal, a.currency),
+                    "1" if d >= h else "0",
+                ]
+            )
     return _csv(rows)
 
 
@@ -88,8 +148,15 @@ def weekly_shortfall(world: World, b: SimBusiness) -> list[tuple[int, int, int, 
 def _weekly(world: World, b: SimBusiness) -> str:
     iso, a = world.day_iso, b.accounts[0]
     return _csv(
-        [b.business_id, a.account_id, w, iso[d0], iso[d1], amount_text(m, a.currency),
-         "1" if short else "0"]
+        [
+            b.business_id,
+            a.account_id,
+            w,
+            iso[d0],
+            iso[d1],
+            amount_text(m, a.currency),
+            "1" if short else "0",
+        ]
         for w, d0, d1, m, short in weekly_shortfall(world, b)
     )
 
@@ -99,9 +166,23 @@ def _business(world: World, b: SimBusiness) -> str:
     neg = (b.daily_balances[0, h:] < 0).nonzero()[0]
     first_gap = world.day_iso[h + int(neg[0])] if len(neg) else ""
     staff = ";".join(f"{e}:{n}" for e, n in b.employees)
-    return _csv([[b.business_id, b.split, b.archetype, b.country, b.base_currency,
-                  int(b.cash_gap), int(b.gap_foreseeable), first_gap, int(b.distress),
-                  f"{b.distress_score:.4f}", staff]])
+    return _csv(
+        [
+            [
+                b.business_id,
+                b.split,
+                b.archetype,
+                b.country,
+                b.base_currency,
+                int(b.cash_gap),
+                int(b.gap_foreseeable),
+                first_gap,
+                int(b.distress),
+                f"{b.distress_score:.4f}",
+                staff,
+            ]
+        ]
+    )
 
 
 def _future_txns(world: World, b: SimBusiness) -> str:

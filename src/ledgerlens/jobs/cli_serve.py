@@ -1,0 +1,67 @@
+"""``ledgerlens serve`` (the API under uvicorn) and ``ledgerlens token`` (development tokens).
+
+``serve`` runs one uvicorn worker with uvicorn's access log off: requests are counted in
+Prometheus metrics and errors logged through structlog, so no URL (which may carry ids) and no
+header reaches a log line. ``token`` signs an HS256 token with the configured development
+secret; production tokens come from the identity provider.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from ledgerlens.core.ledger import Role
+
+__all__ = ["register"]
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+) -> None:
+    """Serve the API (one uvicorn worker; migrates the database at start-up)."""
+    import uvicorn
+
+    from ledgerlens.bootstrap import configure_logging
+    from ledgerlens.config import get_settings
+    from ledgerlens.serve.app import create_app
+
+    configure_logging(get_settings().log_json)
+    uvicorn.run(
+        create_app(),
+        host=host,
+        port=port,
+        workers=1,
+        access_log=False,
+        log_level="warning",
+        lifespan="on",
+    )
+
+
+def token(
+    business: Annotated[str, typer.Option("--business", help="Business id the token grants.")],
+    role: Annotated[Role, typer.Option("--role", help="Role on that business.")],
+    subject: Annotated[str, typer.Option(help="Token subject (user or client id).")] = "",
+    ttl_hours: Annotated[float, typer.Option(help="Hours until it expires.")] = 12.0,
+    pii: Annotated[bool, typer.Option(help="Bank staff: may see unmasked PII.")] = False,
+) -> None:
+    """Print a development bearer token (HS256, signed with LEDGERLENS_AUTH__SECRET)."""
+    from ledgerlens.serve.security import issue_dev_token
+    from ledgerlens.serve.settings import ServeSettings
+
+    settings = ServeSettings()
+    if settings.environment == "production":
+        raise typer.BadParameter("development tokens are not issued in production")
+    typer.echo(
+        issue_dev_token(
+            settings.auth, subject or f"dev-{role.value}", {business: role}, ttl_hours, pii=pii
+        )
+    )
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``serve`` and ``token`` to the ``ledgerlens`` command line."""
+    app.command("serve")(serve)
+    app.command("token")(token)
