@@ -12,6 +12,7 @@ from ledgerlens.core.errors import (
     ValidationError,
 )
 from ledgerlens.core.ledger import (
+    CANONICAL_COLUMNS,
     Account,
     AccountType,
     Business,
@@ -27,6 +28,7 @@ from ledgerlens.core.money import Money, currency_exponent, format_minor, parse_
 from ledgerlens.core.taxonomy import Category, Taxonomy, load_taxonomy
 
 __all__ = [
+    "CANONICAL_COLUMNS",
     "Account",
     "AccountType",
     "AmountError",

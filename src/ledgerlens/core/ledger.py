@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime
 from ledgerlens.core.money import format_minor, validate_currency
 
 __all__ = [
+    "CANONICAL_COLUMNS",
     "Account",
     "AccountType",
     "Business",
@@ -24,6 +25,28 @@ __all__ = [
     "Transaction",
     "utc_now",
 ]
+
+
+# The canonical CSV contract (DESIGN.md §3): import/export, the batch CLIs and the synthetic world
+# all speak it, so its columns live here, in the kernel every one of them may import.
+CANONICAL_COLUMNS: tuple[str, ...] = (
+    "transaction_id",
+    "business_id",
+    "account_id",
+    "account_currency",
+    "booking_date",
+    "value_date",
+    "amount",
+    "currency",
+    "description",
+    "counterparty_name",
+    "counterparty_iban",
+    "mcc",
+    "card_id",
+    "employee_id",
+    "balance_after",
+    "bank_reference",
+)
 
 
 def utc_now() -> datetime:

@@ -37,7 +37,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import date
 from typing import BinaryIO, TextIO
 
-from ledgerlens.core.ledger import Transaction
+from ledgerlens.core.ledger import CANONICAL_COLUMNS, Transaction
 from ledgerlens.core.money import ISO4217_CODES, currency_exponent, format_minor
 from ledgerlens.ingest.model import ImportIssue, ParsedStatement, ParsedTransaction, ParseResult
 
@@ -49,24 +49,6 @@ __all__ = [
     "write_canonical_csv",
 ]
 
-CANONICAL_COLUMNS: tuple[str, ...] = (
-    "transaction_id",
-    "business_id",
-    "account_id",
-    "account_currency",
-    "booking_date",
-    "value_date",
-    "amount",
-    "currency",
-    "description",
-    "counterparty_name",
-    "counterparty_iban",
-    "mcc",
-    "card_id",
-    "employee_id",
-    "balance_after",
-    "bank_reference",
-)
 CHUNK_SIZE = 10_000
 MAX_ISSUES = 200  # a broken million-row file must not produce a million issues
 _HEADER_LINE = ",".join(CANONICAL_COLUMNS)

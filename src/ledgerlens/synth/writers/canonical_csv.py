@@ -13,6 +13,7 @@ import io
 from collections.abc import Iterator
 from pathlib import Path
 
+from ledgerlens.core.ledger import CANONICAL_COLUMNS
 from ledgerlens.core.money import currency_exponent, format_minor
 from ledgerlens.synth.model import SimBusiness, World
 
@@ -24,25 +25,6 @@ __all__ = [
     "write_accounts_csv",
     "write_businesses_csv",
 ]
-
-CANONICAL_COLUMNS = (
-    "transaction_id",
-    "business_id",
-    "account_id",
-    "account_currency",
-    "booking_date",
-    "value_date",
-    "amount",
-    "currency",
-    "description",
-    "counterparty_name",
-    "counterparty_iban",
-    "mcc",
-    "card_id",
-    "employee_id",
-    "balance_after",
-    "bank_reference",
-)
 
 
 def amount_text(amount_minor: int, currency: str) -> str:
