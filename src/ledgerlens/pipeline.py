@@ -11,9 +11,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ledgerlens.ingest.realtime import IncomingTransaction, IngestResult, TransactionIngestor
 from ledgerlens.ingest.service import ImportReport, StatementImporter
 
-__all__ = ["HANDLERS", "ImportStatements", "Services", "dispatch"]
+__all__ = ["HANDLERS", "ImportStatements", "IngestTransactions", "Services", "dispatch"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,10 +28,19 @@ class ImportStatements:
 
 
 @dataclass(frozen=True, slots=True)
+class IngestTransactions:
+    """Store transactions pushed in real time (the API's POST …/transactions), whole or not."""
+
+    business_id: str
+    rows: tuple[IncomingTransaction, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Services:
     """What handlers need, built by ``bootstrap`` (or fakes in tests)."""
 
     importer: StatementImporter
+    ingestor: TransactionIngestor | None = None
 
 
 def import_statements(cmd: ImportStatements, services: Services) -> list[ImportReport]:
@@ -40,8 +50,17 @@ def import_statements(cmd: ImportStatements, services: Services) -> list[ImportR
     ]
 
 
+def ingest_transactions(cmd: IngestTransactions, services: Services) -> IngestResult:
+    """Store the batch. The seam for later stages: enrich and score the new rows here
+    (synchronously, before answering), then schedule the forecast and insight refresh."""
+    if services.ingestor is None:
+        raise TypeError("Services.ingestor is not configured")
+    return services.ingestor.ingest(cmd.business_id, cmd.rows)
+
+
 HANDLERS: dict[type, Callable[[Any, Services], Any]] = {
     ImportStatements: import_statements,
+    IngestTransactions: ingest_transactions,
 }
 
 

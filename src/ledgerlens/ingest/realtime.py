@@ -18,13 +18,12 @@ from dataclasses import dataclass
 from datetime import date
 
 from ledgerlens.core.errors import ImportRefused, LedgerLensError, NotFound
-from ledgerlens.core.ids import stable_id
-from ledgerlens.core.ledger import Account, Transaction
+from ledgerlens.core.ledger import Account
 from ledgerlens.core.money import to_minor
 from ledgerlens.core.ports import UnitOfWork
-from ledgerlens.core.privacy import mask_card_id, mask_pans_in_text
 from ledgerlens.ingest.dedupe import transaction_keys
 from ledgerlens.ingest.model import ImportIssue, ParsedTransaction
+from ledgerlens.ingest.service import to_transaction
 
 __all__ = ["IncomingTransaction", "IngestResult", "TransactionIngestor"]
 
@@ -92,7 +91,7 @@ class TransactionIngestor:
                 raise ImportRefused(self._source, list(issues))
             keys = transaction_keys([p for _, p in parsed])
             txs = [
-                self._transaction(business_id, account, p, key)
+                to_transaction(business_id, account, p, key, self._source)
                 for (account, p), key in zip(parsed, keys, strict=True)
             ]
             created = scope.transactions.add_new(txs)
@@ -147,28 +146,4 @@ class TransactionIngestor:
             transaction_id=row.transaction_id,
             account_id=row.account_id,
             employee_id=row.employee_id,
-        )
-
-    def _transaction(
-        self, business_id: str, account: Account, t: ParsedTransaction, key: str
-    ) -> Transaction:
-        return Transaction(
-            transaction_id=t.transaction_id or stable_id("txn", account.account_id, key),
-            business_id=business_id,
-            account_id=account.account_id,
-            booking_date=t.booking_date,
-            value_date=t.value_date,
-            amount_minor=t.amount_minor,
-            currency=account.currency,
-            description=mask_pans_in_text(t.description),
-            counterparty_name=mask_pans_in_text(t.counterparty_name),
-            counterparty_iban=t.counterparty_iban,
-            mcc=t.mcc,
-            card_id=mask_card_id(t.card_id),
-            employee_id=t.employee_id,
-            balance_after_minor=t.balance_after_minor,
-            bank_reference=t.bank_reference,
-            source_path=self._source,
-            source_line=t.line,
-            dedup_key=key,
         )

@@ -32,7 +32,7 @@ from ledgerlens.ingest.model import (
     StatementParser,
 )
 
-__all__ = ["ImportReport", "StatementImporter"]
+__all__ = ["ImportReport", "StatementImporter", "to_transaction"]
 
 
 class _StreamingParser(Protocol):
@@ -318,7 +318,7 @@ class StatementImporter:
                 report.unreconciled += 1
         report.transactions += count
         return [
-            self._transaction(scope.business_id, account, statement, t, key, statement_id, shown)
+            to_transaction(scope.business_id, account, t, key, shown, statement_id)
             for t, key in zip(parsed, keys, strict=True)
         ]
 
@@ -332,38 +332,39 @@ class StatementImporter:
         pending.clear()
         report.duplicates = report.transactions - report.new
 
-    @staticmethod
-    def _transaction(
-        business_id: str,
-        account: Account,
-        statement: ParsedStatement,
-        t: ParsedTransaction,
-        key: str,
-        statement_id: str,
-        shown: str,
-    ) -> Transaction:
-        return Transaction(
-            transaction_id=t.transaction_id or stable_id("txn", account.account_id, key),
-            business_id=business_id,
-            account_id=account.account_id,
-            booking_date=t.booking_date,
-            value_date=t.value_date,
-            amount_minor=t.amount_minor,
-            currency=statement.currency,
-            description=mask_pans_in_text(t.description),
-            counterparty_name=mask_pans_in_text(t.counterparty_name),
-            counterparty_iban=t.counterparty_iban,
-            mcc=t.mcc,
-            card_id=mask_card_id(t.card_id),
-            employee_id=t.employee_id,
-            balance_after_minor=t.balance_after_minor,
-            bank_reference=t.bank_reference,
-            bank_tx_code=t.bank_tx_code,
-            purpose_code=t.purpose_code,
-            original_amount_minor=t.original_amount_minor,
-            original_currency=t.original_currency,
-            statement_id=statement_id,
-            source_path=shown,
-            source_line=t.line,
-            dedup_key=key,
-        )
+
+def to_transaction(
+    business_id: str,
+    account: Account,
+    t: ParsedTransaction,
+    key: str,
+    source: str,
+    statement_id: str = "",
+) -> Transaction:
+    """The stored form of a parsed line: booked in the account's currency, card numbers masked,
+    keyed for idempotency; the one place every ingestion path (files, API) builds it."""
+    return Transaction(
+        transaction_id=t.transaction_id or stable_id("txn", account.account_id, key),
+        business_id=business_id,
+        account_id=account.account_id,
+        booking_date=t.booking_date,
+        value_date=t.value_date,
+        amount_minor=t.amount_minor,
+        currency=account.currency,
+        description=mask_pans_in_text(t.description),
+        counterparty_name=mask_pans_in_text(t.counterparty_name),
+        counterparty_iban=t.counterparty_iban,
+        mcc=t.mcc,
+        card_id=mask_card_id(t.card_id),
+        employee_id=t.employee_id,
+        balance_after_minor=t.balance_after_minor,
+        bank_reference=t.bank_reference,
+        bank_tx_code=t.bank_tx_code,
+        purpose_code=t.purpose_code,
+        original_amount_minor=t.original_amount_minor,
+        original_currency=t.original_currency,
+        statement_id=statement_id,
+        source_path=source,
+        source_line=t.line,
+        dedup_key=key,
+    )

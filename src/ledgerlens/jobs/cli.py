@@ -173,9 +173,11 @@ def ingest_coverage(
 
 
 def _register_extra_commands() -> None:
-    from ledgerlens.jobs.cli_serve import register
+    """Commands of later stages live in their own modules (each imports heavy code lazily)."""
+    from ledgerlens.jobs import cli_enrichment, cli_models, cli_serve
 
-    register(app)
+    for module in (cli_serve, cli_models, cli_enrichment):
+        module.register(app)
 
 
 _register_extra_commands()

@@ -29,12 +29,12 @@ from ledgerlens.adapters.db.bulk import (
 )
 from ledgerlens.adapters.db.guards import ensure_aware, ensure_masked_card, ensure_same_business
 from ledgerlens.adapters.db.tables import (
-    TENANT_TABLES,
     accounts,
     businesses,
     consent_grants,
     import_files,
     members,
+    metadata,
     statements,
     transactions,
 )
@@ -155,9 +155,12 @@ class SqlBusinessRepository:
         return [Business(*row) for row in self._conn().execute(stmt)]
 
     def delete(self, business_id: str) -> None:
+        """Erasure covers every table holding a ``business_id`` column — including ones added by
+        later stages (API idempotency records, annotations) — children before parents."""
         conn = self._conn()
-        for table in TENANT_TABLES:
-            conn.execute(delete(table).where(table.c.business_id == business_id))
+        for table in reversed(metadata.sorted_tables):
+            if table is not businesses and "business_id" in table.c:
+                conn.execute(delete(table).where(table.c.business_id == business_id))
         conn.execute(delete(businesses).where(businesses.c.business_id == business_id))
 
 

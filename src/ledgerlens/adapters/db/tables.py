@@ -217,13 +217,3 @@ consent_grants = Table(
     Column("withdrawn_at", UtcDateTime, nullable=True),
     Column("granted_by", Text, nullable=False),
 )
-
-#: Every table holding one business's rows, children before parents (erasure order).
-TENANT_TABLES: tuple[Table, ...] = (
-    transactions,
-    statements,
-    import_files,
-    consent_grants,
-    members,
-    accounts,
-)

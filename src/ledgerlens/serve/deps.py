@@ -1,0 +1,98 @@
+"""What routes receive, declared once as ``Annotated`` aliases (state, caller, common params).
+
+``ApiState`` is built once per app (lifespan, or eagerly from a given container) and holds the
+container's storage plus the serve layer's own objects; routes never build anything.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Header, Path, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
+
+from ledgerlens.adapters.db.transaction_search import SqlTransactionSearch
+from ledgerlens.bootstrap import Container
+from ledgerlens.core.ports import UnitOfWork
+from ledgerlens.pipeline import Services
+from ledgerlens.serve.errors import ApiProblem
+from ledgerlens.serve.idempotency import IdempotencyGuard
+from ledgerlens.serve.metrics import ApiMetrics
+from ledgerlens.serve.ratelimit import TokenBucketLimiter
+from ledgerlens.serve.security import AuthError, Principal, TokenVerifier
+from ledgerlens.serve.settings import ServeSettings
+
+__all__ = [
+    "ApiState",
+    "BusinessId",
+    "CurrentPrincipal",
+    "IdempotencyKey",
+    "State",
+    "get_principal",
+    "get_state",
+]
+
+
+@dataclass(slots=True)
+class ApiState:
+    container: Container
+    settings: ServeSettings
+    verifier: TokenVerifier
+    limiter: TokenBucketLimiter
+    idempotency: IdempotencyGuard
+    search: SqlTransactionSearch
+    read_uow: Callable[[], UnitOfWork]
+    services: Services
+    metrics: ApiMetrics
+
+
+def get_state(request: Request) -> ApiState:
+    state: ApiState | None = getattr(request.app.state, "api", None)
+    if state is None:  # lifespan not run (or failed): nothing can be served
+        raise ApiProblem(503, "the service is starting")
+    return state
+
+
+State = Annotated[ApiState, Depends(get_state)]
+_bearer = HTTPBearer(auto_error=False, description="JWT with business-scoped roles")
+
+
+async def get_principal(
+    state: State,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    """The verified caller, after the per-token rate limit."""
+    if credentials is None or not credentials.credentials:
+        raise AuthError("a bearer token is required")
+    token = credentials.credentials
+    if state.verifier.needs_io:
+        principal = await run_in_threadpool(state.verifier.verify, token)
+    else:
+        principal = state.verifier.verify(token)
+    wait = state.limiter.check(principal.token_key)
+    if wait > 0:
+        seconds = max(1, math.ceil(wait))
+        raise ApiProblem(
+            429,
+            f"rate limit exceeded; retry after {seconds} s",
+            headers={"Retry-After": str(seconds)},
+        )
+    return principal
+
+
+CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
+BusinessId = Annotated[str, Path(min_length=1, max_length=128, description="the business (tenant)")]
+IdempotencyKey = Annotated[
+    str,
+    Header(
+        alias="Idempotency-Key",
+        min_length=8,
+        max_length=255,
+        pattern=r"^[\x21-\x7e]+$",
+        description="client-chosen unique key (e.g. a UUID); a retry sends the same key",
+    ),
+]

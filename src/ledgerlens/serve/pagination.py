@@ -1,0 +1,46 @@
+"""Opaque cursors for keyset pagination: the position after the last row, bound to the filter.
+
+A cursor is base64url JSON ``[booking_date, seq, filter_fingerprint]``. Clients must treat it
+as opaque; the fingerprint makes a cursor from one query refuse to continue another (400),
+because a keyset position is meaningless under different filters.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+from datetime import date
+
+from ledgerlens.adapters.db.transaction_search import TransactionFilter
+from ledgerlens.serve.errors import ApiProblem
+
+__all__ = ["MAX_LIMIT", "decode_cursor", "encode_cursor", "filter_fingerprint"]
+
+MAX_LIMIT = 500
+
+
+def filter_fingerprint(flt: TransactionFilter) -> str:
+    raw = repr((flt.account_id, flt.since, flt.until, flt.text, flt.min_amount, flt.max_amount))
+    return hashlib.sha256(raw.encode("utf-8")).hexdigest()[:12]
+
+
+def encode_cursor(last_date: date, last_seq: int, flt: TransactionFilter) -> str:
+    raw = json.dumps([last_date.isoformat(), last_seq, filter_fingerprint(flt)])
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, flt: TransactionFilter) -> tuple[date, int]:
+    """The keyset position in ``cursor``; ``ApiProblem(400)`` when it is not one of ours."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        day, seq, fingerprint = json.loads(raw)
+        position = (date.fromisoformat(day), int(seq))
+    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError) as exc:
+        raise ApiProblem(400, "invalid cursor", slug="invalid-cursor") from exc
+    if fingerprint != filter_fingerprint(flt):
+        raise ApiProblem(
+            400, "the cursor belongs to a query with other filters", slug="invalid-cursor"
+        )
+    return position

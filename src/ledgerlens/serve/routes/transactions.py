@@ -1,0 +1,155 @@
+"""Transactions: search (filters, cursor pages, ETag), one by id, and real-time ingestion."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import date
+from decimal import Decimal
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Path, Query, Request
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response
+
+from ledgerlens.adapters.db.transaction_search import TransactionFilter
+from ledgerlens.core.errors import NotFound
+from ledgerlens.core.ledger import Transaction
+from ledgerlens.pipeline import IngestTransactions, dispatch
+from ledgerlens.serve.deps import ApiState, BusinessId, CurrentPrincipal, IdempotencyKey, State
+from ledgerlens.serve.idempotency import request_fingerprint
+from ledgerlens.serve.pagination import MAX_LIMIT, decode_cursor, encode_cursor
+from ledgerlens.serve.routes import READ_ERRORS, WRITE_ERRORS
+from ledgerlens.serve.schemas.ingest import IngestResultOut, TransactionBatchIn
+from ledgerlens.serve.schemas.ledger import TransactionOut, TransactionPage
+from ledgerlens.serve.schemas.types import IsoDate
+from ledgerlens.serve.security import Permission, authorize
+
+router = APIRouter(prefix="/v1/businesses", tags=["transactions"])
+
+AmountQuery = Annotated[
+    str | None,
+    Query(pattern=r"^-?[0-9]{1,15}(\.[0-9]{1,4})?$", description="signed decimal, inclusive"),
+]
+_LIST_RESPONSES = {
+    **READ_ERRORS,
+    200: {"headers": {"ETag": {"schema": {"type": "string"}}}},
+    304: {"description": "Not modified (If-None-Match matched the ETag)"},
+}
+_INGEST_RESPONSES = {
+    **WRITE_ERRORS,
+    200: {"model": IngestResultOut, "description": "Nothing new: every row was already stored"},
+    201: {"model": IngestResultOut, "description": "New transactions stored"},
+}
+
+
+def _page(
+    state: ApiState,
+    business_id: str,
+    flt: TransactionFilter,
+    limit: int,
+    after: tuple[date, int] | None,
+) -> list[tuple[Transaction, int]]:
+    rows = state.search.search(business_id, flt, limit + 1, after)
+    if rows is None:
+        raise NotFound("no such business")
+    return rows
+
+
+@router.get(
+    "/{business_id}/transactions",
+    response_model=TransactionPage,
+    responses=_LIST_RESPONSES,
+    summary="Search transactions, newest first",
+)
+async def list_transactions(
+    business_id: BusinessId,
+    principal: CurrentPrincipal,
+    state: State,
+    account_id: Annotated[str | None, Query(min_length=1, max_length=128)] = None,
+    since: Annotated[IsoDate | None, Query(description="first booking date, inclusive")] = None,
+    until: Annotated[IsoDate | None, Query(description="last booking date, inclusive")] = None,
+    q: Annotated[str | None, Query(min_length=1, max_length=100, description="text")] = None,
+    min_amount: AmountQuery = None,
+    max_amount: AmountQuery = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 100,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    if_none_match: Annotated[str | None, Header(max_length=200)] = None,
+) -> Response:
+    authorize(principal, business_id, Permission.READ_LEDGER)
+    flt = TransactionFilter(
+        account_id=account_id,
+        since=since,
+        until=until,
+        text=q,
+        min_amount=Decimal(min_amount) if min_amount is not None else None,
+        max_amount=Decimal(max_amount) if max_amount is not None else None,
+    )
+    after = decode_cursor(cursor, flt) if cursor else None
+    rows = await run_in_threadpool(_page, state, business_id, flt, limit, after)
+    pii = principal.sees_pii(business_id)
+    page, more = rows[:limit], len(rows) > limit
+    next_cursor = encode_cursor(page[-1][0].booking_date, page[-1][1], flt) if more else None
+    body = TransactionPage(
+        items=[TransactionOut.of(t, pii) for t, _ in page], next_cursor=next_cursor
+    ).model_dump_json()
+    etag = f'W/"{hashlib.sha256(body.encode()).hexdigest()[:32]}"'
+    headers = {"ETag": etag, "Cache-Control": "private, no-cache"}
+    if if_none_match and etag in {t.strip() for t in if_none_match.split(",")}:
+        return Response(status_code=304, headers=headers)
+    return Response(body, media_type="application/json", headers=headers)
+
+
+def _one(state: ApiState, business_id: str, transaction_id: str) -> Transaction:
+    with state.read_uow() as uow:
+        tx = None
+        if uow.businesses.get(business_id) is not None:
+            tx = uow.scope(business_id).transactions.get(transaction_id)
+    if tx is None:
+        raise NotFound("no such transaction")
+    return tx
+
+
+@router.get(
+    "/{business_id}/transactions/{transaction_id}",
+    response_model=TransactionOut,
+    responses=READ_ERRORS,
+)
+async def get_transaction(
+    business_id: BusinessId,
+    transaction_id: Annotated[str, Path(min_length=1, max_length=128)],
+    principal: CurrentPrincipal,
+    state: State,
+) -> TransactionOut:
+    authorize(principal, business_id, Permission.READ_LEDGER)
+    tx = await run_in_threadpool(_one, state, business_id, transaction_id)
+    return TransactionOut.of(tx, principal.sees_pii(business_id))
+
+
+@router.post(
+    "/{business_id}/transactions",
+    status_code=201,
+    response_model=IngestResultOut,
+    responses=_INGEST_RESPONSES,
+    summary="Ingest up to 1,000 transactions in real time",
+)
+async def ingest_transactions(
+    business_id: BusinessId,
+    batch: TransactionBatchIn,
+    principal: CurrentPrincipal,
+    state: State,
+    idempotency_key: IdempotencyKey,
+    request: Request,
+) -> Response:
+    authorize(principal, business_id, Permission.INGEST)
+    fingerprint = request_fingerprint("POST", request.url.path, batch.model_dump_json().encode())
+    command = IngestTransactions(business_id, tuple(t.to_incoming() for t in batch.transactions))
+
+    async def work() -> tuple[int, IngestResultOut]:
+        result = await run_in_threadpool(dispatch, command, state.services)
+        state.metrics.transactions_ingested.inc(result.created)
+        out = IngestResultOut(
+            received=result.received, created=result.created, duplicates=result.duplicates
+        )
+        return (201 if result.created else 200), out
+
+    return await state.idempotency.run(principal, business_id, idempotency_key, fingerprint, work)

@@ -1,0 +1,1 @@
+"""The API's request and response models (pydantic v2): strict inputs, amounts as strings."""

@@ -1,0 +1,112 @@
+"""Request and response models for ingestion: pushed transactions and statement uploads."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ledgerlens.ingest.realtime import MAX_BATCH, IncomingTransaction
+from ledgerlens.ingest.service import ImportReport
+from ledgerlens.serve.errors import IssueOut
+from ledgerlens.serve.schemas.types import (
+    AmountText,
+    CurrencyCode,
+    IdText,
+    IsoDate,
+    LongText,
+    MccText,
+    ShortText,
+)
+
+__all__ = ["ImportReportOut", "IngestResultOut", "TransactionBatchIn", "TransactionIn"]
+
+_STRICT = ConfigDict(strict=True, extra="forbid")
+
+
+class TransactionIn(BaseModel):
+    """One transaction in the canonical fields; ``amount`` in the account's currency."""
+
+    model_config = ConfigDict(
+        strict=True,
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "transaction_id": "bank-2026-10-01-000123",
+                    "account_id": "acc_main",
+                    "booking_date": "2026-10-01",
+                    "amount": "-12.50",
+                    "currency": "GBP",
+                    "description": "CARD PAYMENT COFFEE HOUSE",
+                }
+            ]
+        },
+    )
+
+    account_id: IdText
+    # dates arrive as ISO strings in JSON; the rest of the model stays strict
+    booking_date: IsoDate = Field(strict=False)
+    amount: AmountText = Field(description="signed decimal string, negative = money out")
+    currency: CurrencyCode
+    description: LongText = ""
+    transaction_id: IdText | None = Field(
+        default=None, description="the bank's id; de-duplicates retries when given"
+    )
+    value_date: IsoDate | None = Field(default=None, strict=False)
+    counterparty_name: ShortText = ""
+    counterparty_iban: ShortText = ""
+    mcc: MccText = ""
+    card_id: ShortText = Field(
+        default="", description="masked card reference; a full PAN is masked"
+    )
+    employee_id: ShortText = ""
+    balance_after: AmountText | None = None
+    bank_reference: ShortText = ""
+
+    def to_incoming(self) -> IncomingTransaction:
+        return IncomingTransaction(
+            account_id=self.account_id,
+            booking_date=self.booking_date,
+            amount=self.amount,
+            currency=self.currency,
+            description=self.description,
+            transaction_id=self.transaction_id or "",
+            value_date=self.value_date,
+            counterparty_name=self.counterparty_name,
+            counterparty_iban=self.counterparty_iban,
+            mcc=self.mcc,
+            card_id=self.card_id,
+            employee_id=self.employee_id,
+            balance_after=self.balance_after,
+            bank_reference=self.bank_reference,
+        )
+
+
+class TransactionBatchIn(BaseModel):
+    model_config = _STRICT
+
+    transactions: list[TransactionIn] = Field(min_length=1, max_length=MAX_BATCH)
+
+
+class IngestResultOut(BaseModel):
+    received: int
+    created: int = Field(description="new transactions stored")
+    duplicates: int = Field(description="already stored (same id, or reference + date + amount)")
+
+
+class ImportReportOut(BaseModel):
+    """What happened to an uploaded statement file (the importer's report)."""
+
+    path: str
+    format: str
+    statements: int
+    transactions: int
+    new: int
+    duplicates: int
+    reconciled: int
+    unreconciled: int
+    refused: bool
+    issues: list[IssueOut]
+
+    @classmethod
+    def of(cls, report: ImportReport) -> ImportReportOut:
+        return cls.model_validate(report.as_dict())

@@ -1,0 +1,213 @@
+"""Bearer tokens with business-scoped roles, and what each role may do.
+
+A token (JWT) names its holder (``sub``), expires (``exp``) and grants roles per business,
+either as a ``biz`` claim ``{"<business_id>": "<role>"}`` or as scopes
+``"business:<business_id>:<role>"`` (``scope`` string or ``scopes`` list). The scope
+``pii:read`` lets bank staff see unmasked names and IBANs.
+
+Development signs tokens with HS256 and a shared secret (``ledgerlens token`` issues them);
+production validates RS256 tokens from an identity provider against its JWKS
+(``LEDGERLENS_AUTH__JWKS_URL``, fetched by ``jwt.PyJWKClient`` and cached).
+
+Tenant isolation: a business the token grants nothing on answers 404, exactly like one that does
+not exist, so ids of other tenants cannot be probed; a granted business whose role lacks the
+permission answers 403.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
+
+import jwt
+from pydantic import BaseModel, Field, SecretStr
+
+from ledgerlens.core.errors import NotFound
+from ledgerlens.core.ledger import Role
+
+__all__ = [
+    "DEV_SECRET",
+    "PII_SCOPE",
+    "AuthError",
+    "AuthSettings",
+    "Forbidden",
+    "Permission",
+    "Principal",
+    "TokenVerifier",
+    "authorize",
+    "issue_dev_token",
+]
+
+DEV_SECRET = "ledgerlens-development-secret-do-not-use-in-production"
+PII_SCOPE = "pii:read"
+
+
+class AuthSettings(BaseModel):
+    """``LEDGERLENS_AUTH__*``: how bearer tokens are checked."""
+
+    algorithm: Literal["HS256", "RS256"] = "HS256"
+    secret: SecretStr = SecretStr(DEV_SECRET)
+    jwks_url: str | None = Field(default=None, description="identity provider's JWKS (RS256)")
+    issuer: str | None = None
+    audience: str | None = None
+    leeway_s: int = Field(default=30, ge=0, le=300)
+    max_dev_ttl_hours: float = Field(default=24 * 30, gt=0)
+
+
+class AuthError(Exception):
+    """The request carries no valid bearer token (401)."""
+
+
+class Forbidden(Exception):
+    """The token is valid for this business but its role may not do this (403)."""
+
+
+class Permission(enum.StrEnum):
+    READ_BUSINESS = "read_business"  # the business itself and its accounts
+    READ_LEDGER = "read_ledger"  # transactions
+    EXPORT = "export"  # the whole ledger, unmasked
+    INGEST = "ingest"  # push transactions, upload statements
+
+
+_ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    Role.OWNER: frozenset(Permission),
+    Role.ACCOUNTANT: frozenset(
+        {Permission.READ_BUSINESS, Permission.READ_LEDGER, Permission.EXPORT}
+    ),
+    # own cards only; until card routes exist that is the business's basics
+    Role.EMPLOYEE: frozenset({Permission.READ_BUSINESS}),
+    Role.BANK_STAFF: frozenset({Permission.READ_BUSINESS, Permission.READ_LEDGER}),
+    Role.SERVICE: frozenset({Permission.INGEST}),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who is calling: the token's subject and its roles per business."""
+
+    subject: str
+    roles: Mapping[str, Role] = field(default_factory=dict)
+    pii: bool = False
+    token_key: str = ""  # a hash of the token: the rate limiter's key, never the token itself
+
+    def role_for(self, business_id: str) -> Role | None:
+        return self.roles.get(business_id)
+
+    def sees_pii(self, business_id: str) -> bool:
+        """Raw names and IBANs are for the business's own people, or staff granted them."""
+        role = self.role_for(business_id)
+        return role is not None and (role != Role.BANK_STAFF or self.pii)
+
+
+def authorize(principal: Principal, business_id: str, permission: Permission) -> Role:
+    """The caller's role on the business if it grants ``permission``.
+
+    Raises ``NotFound`` when the token grants nothing on the business (the same answer as for a
+    business that does not exist) and ``Forbidden`` when the role lacks the permission.
+    """
+    role = principal.role_for(business_id)
+    if role is None:
+        raise NotFound("no such business")
+    allowed = _ROLE_PERMISSIONS[role]
+    if permission == Permission.EXPORT and role == Role.BANK_STAFF and principal.pii:
+        return role
+    if permission not in allowed:
+        raise Forbidden(f"the {role} role may not {permission.value.replace('_', ' ')}")
+    return role
+
+
+def _roles_from_claims(claims: Mapping[str, Any]) -> tuple[dict[str, Role], bool]:
+    roles: dict[str, Role] = {}
+    biz = claims.get("biz")
+    if isinstance(biz, Mapping):
+        for business_id, role in biz.items():
+            if isinstance(business_id, str) and role in Role._value2member_map_:
+                roles[business_id] = Role(role)
+    raw = claims.get("scopes", claims.get("scope", ""))
+    scopes = raw.split() if isinstance(raw, str) else [s for s in raw if isinstance(s, str)]
+    for scope in scopes:
+        if scope.startswith("business:"):
+            business_id, _, role = scope.removeprefix("business:").rpartition(":")
+            if business_id and role in Role._value2member_map_:
+                roles[business_id] = Role(role)
+    return roles, PII_SCOPE in scopes
+
+
+class TokenVerifier:
+    """Checks a bearer token and turns its claims into a ``Principal``."""
+
+    def __init__(self, settings: AuthSettings, jwks_client: jwt.PyJWKClient | None = None) -> None:
+        self._settings = settings
+        self._jwks = jwks_client
+        if settings.algorithm == "RS256" and jwks_client is None:
+            if not settings.jwks_url:
+                raise ValueError("RS256 needs auth.jwks_url")
+            self._jwks = jwt.PyJWKClient(settings.jwks_url, cache_keys=True, lifespan=3600)
+
+    @property
+    def needs_io(self) -> bool:
+        """RS256 may fetch the JWKS (network): callers verify it off the event loop."""
+        return self._settings.algorithm == "RS256"
+
+    def verify(self, token: str) -> Principal:
+        s = self._settings
+        try:
+            if s.algorithm == "RS256":
+                assert self._jwks is not None
+                key: Any = self._jwks.get_signing_key_from_jwt(token).key
+            else:
+                key = s.secret.get_secret_value()
+            claims = jwt.decode(
+                token,
+                key,
+                algorithms=[s.algorithm],
+                audience=s.audience,
+                issuer=s.issuer,
+                leeway=s.leeway_s,
+                options={"require": ["exp", "sub"], "verify_aud": s.audience is not None},
+            )
+        except jwt.PyJWKClientConnectionError as exc:
+            raise AuthError("the identity provider's keys are unavailable") from exc
+        except jwt.PyJWTError as exc:
+            raise AuthError(f"invalid token ({type(exc).__name__})") from exc
+        subject = claims.get("sub")
+        if not isinstance(subject, str) or not subject:
+            raise AuthError("invalid token (no subject)")
+        roles, pii = _roles_from_claims(claims)
+        digest = hashlib.sha256(token.encode("utf-8", "replace")).hexdigest()[:24]
+        return Principal(subject=subject, roles=roles, pii=pii, token_key=digest)
+
+
+def issue_dev_token(
+    settings: AuthSettings,
+    subject: str,
+    grants: Mapping[str, Role],
+    ttl_hours: float = 12.0,
+    pii: bool = False,
+    now: datetime | None = None,
+) -> str:
+    """A development token (HS256) granting ``grants``; production tokens come from the IdP."""
+    if settings.algorithm != "HS256":
+        raise ValueError(
+            "development tokens are HS256; RS256 tokens come from the identity provider"
+        )
+    if not 0 < ttl_hours <= settings.max_dev_ttl_hours:
+        raise ValueError(f"ttl must be in (0, {settings.max_dev_ttl_hours}] hours")
+    issued = now or datetime.now(UTC)
+    claims: dict[str, Any] = {
+        "sub": subject,
+        "iat": int(issued.timestamp()),
+        "exp": int((issued + timedelta(hours=ttl_hours)).timestamp()),
+        "biz": {business_id: str(role) for business_id, role in grants.items()},
+    }
+    if pii:
+        claims["scope"] = PII_SCOPE
+    if settings.issuer:
+        claims["iss"] = settings.issuer
+    if settings.audience:
+        claims["aud"] = settings.audience
+    return jwt.encode(claims, settings.secret.get_secret_value(), algorithm="HS256")

@@ -1,0 +1,60 @@
+"""The API's settings, beside the core ones: ``LEDGERLENS_AUTH__*`` and ``LEDGERLENS_API__*``.
+
+Kept in ``serve`` because only the server reads them; the same env prefix and nesting as
+``config.Settings`` so one environment configures both. Unsafe values are refused in
+production: the well-known development signing secret, or a short one.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from ledgerlens.serve.security import DEV_SECRET, AuthSettings
+
+__all__ = ["ApiSettings", "ServeSettings"]
+
+
+class ApiSettings(BaseModel):
+    """Limits of the HTTP surface."""
+
+    rate_limit_per_s: float = Field(
+        default=50.0, gt=0, description="sustained requests/s per token"
+    )
+    rate_limit_burst: int = Field(default=200, ge=1, description="requests a token may burst")
+    max_upload_bytes: int = Field(default=50 * 1024 * 1024, ge=1024)
+    max_body_bytes: int = Field(default=5 * 1024 * 1024, ge=1024, description="JSON bodies")
+    idempotency_wait_s: float = Field(
+        default=10.0, ge=0, description="how long a duplicate waits for the first request"
+    )
+    idempotency_lease_s: float = Field(
+        default=300.0, gt=0, description="after this an unfinished reservation may be taken over"
+    )
+
+
+class ServeSettings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="LEDGERLENS_", env_nested_delimiter="__", extra="ignore"
+    )
+
+    environment: Literal["development", "test", "production"] = "development"
+    auth: AuthSettings = AuthSettings()
+    api: ApiSettings = ApiSettings()
+
+    @model_validator(mode="after")
+    def _refuse_unsafe(self) -> ServeSettings:
+        if self.environment != "production":
+            return self
+        if self.auth.algorithm == "RS256":
+            if not self.auth.jwks_url:
+                raise ValueError("production RS256 needs LEDGERLENS_AUTH__JWKS_URL")
+            return self
+        secret = self.auth.secret.get_secret_value()
+        if secret == DEV_SECRET or len(secret) < 32:
+            raise ValueError(
+                "production refuses the development signing secret: set LEDGERLENS_AUTH__SECRET "
+                "(32+ characters) or use RS256 with LEDGERLENS_AUTH__JWKS_URL"
+            )
+        return self

@@ -1,0 +1,129 @@
+"""Tenant isolation over the route table: the owner of business A gets 404 on B's resources.
+
+The cases are generated from ``app.routes``: every route with a path parameter is a tenant
+route and needs a request recipe below. A new route without a recipe fails
+``test_every_tenant_route_has_a_recipe`` (and its own isolation case), so no route can skip it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from fastapi.routing import iter_route_contexts
+from tests.e2e.api.conftest import ACC_B, TX_A, TX_B, A, Api, B
+
+from ledgerlens.serve.app import create_app
+
+MT940 = b""":20:STMT1
+:25:GB29NWBK60161331926819
+:28C:1/1
+:60F:C260101GBP100,00
+:61:2601020102D10,00NTRFREF1//X
+:86:COFFEE
+:62F:C260102GBP90,00
+"""
+
+
+def _b_batch() -> dict[str, Any]:
+    row = {
+        "account_id": ACC_B,
+        "booking_date": "2026-02-01",
+        "amount": "1.00",
+        "currency": "GBP",
+        "transaction_id": "iso-1",
+    }
+    return {"transactions": [row]}
+
+
+#: (method, path template) -> how to call it; ``{other}`` ids are resources of the target business
+RECIPES: dict[tuple[str, str], dict[str, Any]] = {
+    ("GET", "/v1/businesses/{business_id}"): {},
+    ("GET", "/v1/businesses/{business_id}/accounts"): {},
+    ("GET", "/v1/businesses/{business_id}/transactions"): {"params": {"limit": 5}},
+    ("GET", "/v1/businesses/{business_id}/transactions/{transaction_id}"): {
+        "ids": {"transaction_id": {B: TX_B, A: TX_A}}
+    },
+    ("POST", "/v1/businesses/{business_id}/transactions"): {"json": _b_batch, "idempotent": True},
+    ("POST", "/v1/businesses/{business_id}/statements"): {
+        "files": {"file": ("s.sta", MT940)},
+        "data": {"account_id": ACC_B},
+        "idempotent": True,
+    },
+    ("GET", "/v1/businesses/{business_id}/export"): {},
+}
+
+
+def _tenant_routes() -> list[tuple[str, str]]:
+    routes = []
+    # FastAPI nests included routers; iter_route_contexts flattens them with their full paths
+    for route in iter_route_contexts(create_app().routes):
+        if route.path and "{" in route.path:
+            routes += [(m, route.path) for m in sorted(route.methods or ()) if m != "HEAD"]
+    return routes
+
+
+TENANT_ROUTES = _tenant_routes()
+
+
+def test_every_tenant_route_has_a_recipe() -> None:
+    assert TENANT_ROUTES, "no tenant routes found"
+    assert all("{business_id}" in path for _, path in TENANT_ROUTES), (
+        "tenant routes name the business"
+    )
+    missing = sorted(set(TENANT_ROUTES) - set(RECIPES))
+    stale = sorted(set(RECIPES) - set(TENANT_ROUTES))
+    assert not missing, f"add an isolation recipe for {missing}"
+    assert not stale, f"recipes for routes that no longer exist: {stale}"
+
+
+def _call(api: Api, method: str, template: str, business: str, owner_of: str, resource_of: str):  # type: ignore[no-untyped-def]
+    recipe = RECIPES[(method, template)]
+    path_ids = {"business_id": business}
+    for name, by_business in recipe.get("ids", {}).items():
+        path_ids[name] = by_business[resource_of]
+    headers = api.headers(owner_of)
+    if recipe.get("idempotent"):
+        headers["Idempotency-Key"] = f"iso-{method}-{len(template)}"
+    body = recipe.get("json")
+    return api.client.request(
+        method,
+        template.format(**path_ids),
+        headers=headers,
+        params=recipe.get("params"),
+        json=body() if callable(body) else body,
+        files=recipe.get("files"),
+        data=recipe.get("data"),
+    )
+
+
+def _b_state(api: Api) -> tuple[int, int]:
+    with api.container.uow_factory() as uow:
+        scope = uow.scope(B)
+        return scope.transactions.count(), len(scope.imports.list())
+
+
+@pytest.mark.parametrize(
+    ("method", "template"), TENANT_ROUTES, ids=[f"{m} {p}" for m, p in TENANT_ROUTES]
+)
+def test_owner_of_a_gets_404_on_b(api: Api, method: str, template: str) -> None:
+    assert (method, template) in RECIPES, f"no isolation recipe for {method} {template}"
+    before = _b_state(api)
+    r = _call(api, method, template, business=B, owner_of=A, resource_of=B)
+    assert r.status_code == 404, r.text
+    assert r.headers["content-type"] == "application/problem+json"
+    assert B not in r.text  # not even an echo of the other tenant's id
+    assert _b_state(api) == before
+    # the same request by B's owner works: the 404 above is isolation, not a broken recipe
+    ok = _call(api, method, template, business=B, owner_of=B, resource_of=B)
+    assert ok.status_code < 300, ok.text
+
+
+@pytest.mark.parametrize(
+    ("method", "template"),
+    [k for k in TENANT_ROUTES if RECIPES.get(k, {}).get("ids")],
+    ids=lambda v: str(v),
+)
+def test_b_resource_under_a_path_is_404(api: Api, method: str, template: str) -> None:
+    r = _call(api, method, template, business=A, owner_of=A, resource_of=B)
+    assert r.status_code == 404
