@@ -140,7 +140,7 @@ def _activity(
     season = np.asarray(arch_season)[[mo.month - 1 for mo in months]]
     month_noise = rng.lognormal(0.0, 0.07, len(months))
     t = np.arange(n_days) / 30.44
-    act = season[mod] * month_noise[mod] * np.exp(growth * t)
+    act: np.ndarray = season[mod] * month_noise[mod] * np.exp(growth * t)
     if rng.random() < 0.15:  # a shock inside the history (a road closure, a lost contract)
         s = int(rng.integers(30, max(31, hist_days - 60)))
         act[s : s + int(rng.integers(20, 90))] *= rng.uniform(0.5, 0.8)

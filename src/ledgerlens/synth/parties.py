@@ -38,13 +38,17 @@ class Party:
 
 @cache
 def load_names() -> dict[str, Any]:
-    return json.loads(resources.files("ledgerlens.synth").joinpath("data/names.json").read_text())
+    names: dict[str, Any] = json.loads(
+        resources.files("ledgerlens.synth").joinpath("data/names.json").read_text()
+    )
+    return names
 
 
 @cache
 def load_merchants() -> dict[str, Any]:
     raw = resources.files("ledgerlens.synth").joinpath("data/merchants.json").read_text()
-    return json.loads(raw)
+    merchants: dict[str, Any] = json.loads(raw)
+    return merchants
 
 
 def _pick(rng: np.random.Generator, seq: list[Any]) -> Any:

@@ -186,7 +186,7 @@ def card_spend(ctx: Ctx) -> None:
             strict=True,
         ):
             m = merchants[w]
-            lo, hi = float(m["lo"]), float(m["hi"])  # type: ignore[arg-type]
+            lo, hi = float(m["lo"]), float(m["hi"])
             if use == "ads":
                 major = ads_budget / 100 * ctx.activity[d] * (0.5 + uu)
             else:

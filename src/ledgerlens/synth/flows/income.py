@@ -7,6 +7,8 @@ businesses, one customer simply stops paying (its invoices stay open: future tru
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from ledgerlens.synth.flows.context import Ctx, Invoice
@@ -23,7 +25,7 @@ _ACQUIRERS = {
     "FR": ("REMISE CB", "WORLDLINE FR", "SUMUP", "LYRA NETWORK"),
     "US": ("SQUARE INC", "CLOVER", "STRIPE", "TOAST INC"),
 }
-_PLATFORMS = {
+_PLATFORMS: dict[str, Any] = {
     "cafe": {
         "GB": ("DELIVEROO", "UBER EATS", "JUST EAT"),
         "DE": ("LIEFERANDO", "WOLT", "UBER EATS"),
@@ -62,7 +64,8 @@ def _daily_sales(ctx: Ctx, share: float) -> np.ndarray:
     wk = np.asarray(ctx.arch.weekday)
     per_day = ctx.revenue_month / 30.44 * share / wk.mean()
     noise = ctx.rng.lognormal(0.0, 0.12, ctx.n_days)
-    return per_day * ctx.activity * wk[ctx.dow] * noise
+    sales: np.ndarray = per_day * ctx.activity * wk[ctx.dow] * noise
+    return sales
 
 
 def card_takings(ctx: Ctx) -> None:

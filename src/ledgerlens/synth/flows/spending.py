@@ -7,6 +7,8 @@ accountant, bank fees) whose price changes once in a while, as real contracts do
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from ledgerlens.synth.flows.context import Ctx
@@ -40,7 +42,7 @@ _CARRIERS = {
     "FR": ("COLISSIMO", "CHRONOPOST", "DPD FRANCE", "UPS FRANCE"),
     "US": ("FEDEX", "UPS", "USPS", "DHL EXPRESS US"),
 }
-_OVERHEADS = {
+_OVERHEADS: dict[str, Any] = {
     "energy": {
         "GB": ("OCTOPUS ENERGY", "BRITISH GAS", "EDF ENERGY"),
         "DE": ("VATTENFALL", "E.ON ENERGIE", "STADTWERKE"),
@@ -264,7 +266,7 @@ def overheads(ctx: Ctx) -> None:
     rev, cc = ctx.revenue_month, c.country
 
     def pick(kind: str) -> str:
-        opts = _OVERHEADS[kind][cc]
+        opts: list[str] = _OVERHEADS[kind][cc]
         return opts[int(rng.integers(len(opts)))]
 
     landlord = company_name(rng, cc, "Properties") if rng.random() < 0.7 else person_name(rng, cc)
