@@ -174,9 +174,9 @@ def ingest_coverage(
 
 def _register_extra_commands() -> None:
     """Commands of later stages live in their own modules (each imports heavy code lazily)."""
-    from ledgerlens.jobs import cli_enrichment, cli_models, cli_serve
+    from ledgerlens.jobs import cli_anomalies, cli_enrichment, cli_models, cli_serve
 
-    for module in (cli_serve, cli_models, cli_enrichment):
+    for module in (cli_serve, cli_models, cli_enrichment, cli_anomalies):
         module.register(app)
 
 
