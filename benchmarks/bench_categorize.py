@@ -30,7 +30,7 @@ def run(quick: bool = False) -> dict[str, object]:
     from sklearn.pipeline import make_pipeline
 
     from ledgerlens.adapters.model_store import load_categorizer
-    from ledgerlens.enrich.counterparties import normalize_counterparty, normalize_text
+    from ledgerlens.enrich.counterparties import clear_caches as clear_normalization_caches
     from ledgerlens.ml.categorizer.data import world_examples
     from ledgerlens.synth.world import generate_world
 
@@ -47,8 +47,7 @@ def run(quick: bool = False) -> dict[str, object]:
     base.fit([t.description for t in txs[:half]], labels[:half])
 
     def clear_caches() -> None:
-        normalize_text.cache_clear()
-        normalize_counterparty.cache_clear()
+        clear_normalization_caches()
 
     clear_caches()
     t0 = time.perf_counter()

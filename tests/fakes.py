@@ -18,6 +18,11 @@ from datetime import UTC, date, datetime
 from types import TracebackType
 from typing import Self
 
+try:  # imported as ``fakes`` (tests/ on sys.path) or as ``tests.fakes`` (from the repo root)
+    from fakes_enrichment import InMemoryAnnotationRepository, InMemoryCorrectionRepository
+except ModuleNotFoundError:
+    from tests.fakes_enrichment import InMemoryAnnotationRepository, InMemoryCorrectionRepository
+
 from ledgerlens.adapters.db.guards import (
     ensure_aware,
     ensure_masked_card,
@@ -26,6 +31,7 @@ from ledgerlens.adapters.db.guards import (
 from ledgerlens.core.errors import Conflict
 from ledgerlens.core.ledger import (
     Account,
+    Annotation,
     Business,
     ConsentGrant,
     Member,
@@ -65,6 +71,10 @@ class InMemoryStore:
     transaction_keys: set[tuple[str, str]] = dataclasses.field(default_factory=set)
     consents: list[ConsentGrant] = dataclasses.field(default_factory=list)
     imports: list[dict[str, object]] = dataclasses.field(default_factory=list)
+    # enrich stage: (transaction_id, kind) -> annotation; (correction, member_id); profiles
+    annotations: dict[tuple[str, str], Annotation] = dataclasses.field(default_factory=dict)
+    corrections: list[tuple[object, str]] = dataclasses.field(default_factory=list)
+    profiles: dict[str, tuple[str, ...]] = dataclasses.field(default_factory=dict)
     next_seq: int = 1
 
     def copy(self) -> InMemoryStore:
@@ -78,6 +88,9 @@ class InMemoryStore:
             transaction_keys=set(self.transaction_keys),
             consents=list(self.consents),
             imports=[dict(r) for r in self.imports],
+            annotations=dict(self.annotations),
+            corrections=list(self.corrections),
+            profiles=dict(self.profiles),
             next_seq=self.next_seq,
         )
 
@@ -121,6 +134,11 @@ class InMemoryBusinessRepository:
 
     def delete(self, business_id: str) -> None:
         s = self._store()
+        s.annotations = {k: a for k, a in s.annotations.items() if a.business_id != business_id}
+        s.corrections = [
+            (c, m) for c, m in s.corrections if getattr(c, "business_id", None) != business_id
+        ]
+        s.profiles.pop(business_id, None)
         s.transactions = {
             k: v for k, v in s.transactions.items() if v[1].business_id != business_id
         }
@@ -365,6 +383,8 @@ class InMemoryBusinessScope:
         self.transactions = InMemoryTransactionRepository(store, business_id)
         self.consents = InMemoryConsentRepository(store, business_id)
         self.imports = InMemoryImportFileRepository(store, business_id)
+        self.annotations = InMemoryAnnotationRepository(store, business_id)
+        self.corrections = InMemoryCorrectionRepository(store, business_id)
 
 
 class InMemoryUnitOfWork:

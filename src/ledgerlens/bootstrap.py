@@ -6,15 +6,42 @@ stages creates engines or loads models itself, so tests can hand in fakes instea
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from ledgerlens.config import Settings, get_settings
 from ledgerlens.core.ports import UnitOfWork
 from ledgerlens.ingest.service import StatementImporter
 
+if TYPE_CHECKING:
+    from ledgerlens.enrich.categorize.service import Categorizer
+    from ledgerlens.pipeline import Services
+
 __all__ = ["Container", "bootstrap", "configure_logging"]
+
+_MODELS_LOCK = threading.Lock()
+
+
+@lru_cache(maxsize=4)
+def _load_categorizer(root: Path | None, version: str | None) -> Any:
+    """The categorizer, loaded (and hash-checked) once per process and version: loading costs
+    seconds, and every container of a process (CLI, API, tests) serves the same model."""
+    from ledgerlens.adapters.model_store import load_categorizer
+
+    model, _ = load_categorizer(root, version)
+    return model
+
+
+@lru_cache(maxsize=1)
+def _load_fx_rates() -> Any:
+    """ECB reference rates (a zip read: ~0.3 s), once per process."""
+    from ledgerlens.enrich.transfers import EcbRates
+
+    return EcbRates.load()
 
 
 @dataclass(slots=True)
@@ -23,6 +50,30 @@ class Container:
     engine: object
     uow_factory: Callable[[], UnitOfWork]
     importer: StatementImporter
+    _categorizer: Categorizer | None = field(default=None, repr=False)
+
+    @property
+    def categorizer(self) -> Categorizer:
+        """The serving categorizer (``settings.enrich``), loaded on first use, once."""
+        if self._categorizer is None:
+            enrich = self.settings.enrich
+            with _MODELS_LOCK:
+                self._categorizer = _load_categorizer(enrich.model_root, enrich.categorizer_version)
+        return self._categorizer
+
+    def services(self) -> Services:
+        """The pipeline's services over this container, enrichment included."""
+        from ledgerlens.ingest.realtime import TransactionIngestor
+        from ledgerlens.pipeline import Services
+
+        return Services(
+            importer=self.importer,
+            ingestor=TransactionIngestor(self.uow_factory),
+            uow_factory=self.uow_factory,
+            categorizer=self.categorizer,
+            fx_rates=_load_fx_rates(),
+            iban_secret=self.settings.enrich.iban_secret.get_secret_value().encode(),
+        )
 
     def dispose(self) -> None:
         dispose = getattr(self.engine, "dispose", None)
@@ -35,8 +86,15 @@ def _ensure_sqlite_dir(url: str) -> None:
         Path(url.removeprefix("sqlite:///")).expanduser().parent.mkdir(parents=True, exist_ok=True)
 
 
-def bootstrap(settings: Settings | None = None, *, upgrade: bool = True) -> Container:
-    """Build the container; with ``upgrade`` the database schema is brought to head first."""
+def bootstrap(
+    settings: Settings | None = None, *, upgrade: bool = True, load_models: bool = False
+) -> Container:
+    """Build the container; with ``upgrade`` the database schema is brought to head first.
+
+    Models load on first use (``Container.categorizer``), once per process, so commands that
+    never categorize start fast; ``load_models`` loads (and verifies) them now, as a server's
+    start-up does.
+    """
     from ledgerlens.adapters.db.engine import create_engine_for, upgrade_database
     from ledgerlens.adapters.db.unit_of_work import sql_uow_factory
 
@@ -47,7 +105,10 @@ def bootstrap(settings: Settings | None = None, *, upgrade: bool = True) -> Cont
     engine = create_engine_for(settings.db.url)
     uow_factory = sql_uow_factory(engine)
     importer = StatementImporter(uow_factory, batch_size=settings.import_batch_size)
-    return Container(settings, engine, uow_factory, importer)
+    container = Container(settings, engine, uow_factory, importer)
+    if load_models:
+        container.categorizer  # noqa: B018 - load and verify the model now
+    return container
 
 
 def configure_logging(json_logs: bool = False) -> None:

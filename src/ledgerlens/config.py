@@ -10,10 +10,12 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["DbSettings", "Settings", "get_settings"]
+__all__ = ["DEV_IBAN_SECRET", "DbSettings", "EnrichSettings", "Settings", "get_settings"]
+
+DEV_IBAN_SECRET = "ledgerlens-development-iban-secret"
 
 
 class DbSettings(BaseModel):
@@ -22,6 +24,22 @@ class DbSettings(BaseModel):
         description="SQLAlchemy URL; sqlite:///path (WAL) or postgresql+psycopg://…",
     )
     echo: bool = False
+
+
+class EnrichSettings(BaseModel):
+    """The categorizer to serve and the key that tokenizes counterparty IBANs for grouping.
+
+    The IBAN secret must stay the same for a deployment's lifetime: stored corrections are keyed
+    by the tokens it makes.
+    """
+
+    iban_secret: SecretStr = SecretStr(DEV_IBAN_SECRET)
+    categorizer_version: str | None = Field(
+        default=None, description="pinned categorizer version; None = the newest in the store"
+    )
+    model_root: Path | None = Field(
+        default=None, description="model store folder; None = the models shipped in the package"
+    )
 
 
 class RedisSettings(BaseModel):
@@ -36,6 +54,7 @@ class Settings(BaseSettings):
     environment: Literal["development", "test", "production"] = "development"
     db: DbSettings = DbSettings()
     redis: RedisSettings = RedisSettings()
+    enrich: EnrichSettings = EnrichSettings()
     import_batch_size: int = Field(default=5000, ge=100, le=100_000)
     log_json: bool = False
 
@@ -43,6 +62,10 @@ class Settings(BaseSettings):
     def _refuse_unsafe(self) -> Settings:
         if self.environment == "production" and self.db.url.startswith("sqlite"):
             raise ValueError("production needs a server database (LEDGERLENS_DB__URL)")
+        if self.environment == "production" and (
+            self.enrich.iban_secret.get_secret_value() == DEV_IBAN_SECRET
+        ):
+            raise ValueError("production needs its own LEDGERLENS_ENRICH__IBAN_SECRET")
         return self
 
 

@@ -2,19 +2,45 @@
 
 Entry points (CLI, API, stream worker, batch jobs) build a command and call ``dispatch``; they hold
 no logic of their own. Stages grow this table as they land (enrich, analyze, decide, explain).
+
+Enrichment runs after every successful import (``ImportStatements``) and on every real-time
+batch (``IngestTransactions``, the new lines only), and again for the whole business after an
+owner's correction (``Recategorize``), so similar lines follow the owner at once. The handlers
+live in ``pipeline_enrich``; this module keeps the table.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import uuid
+from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+from ledgerlens.core.errors import NotFound, ValidationError
+from ledgerlens.core.ledger import Annotation, AnnotationKind, Purpose
+from ledgerlens.core.ports import UnitOfWork
+from ledgerlens.core.taxonomy import load_taxonomy
+from ledgerlens.enrich.categorize.service import Categorizer
+from ledgerlens.enrich.corrections import make_correction
+from ledgerlens.enrich.service import annotate_business, annotate_new, trade_profile
+from ledgerlens.enrich.transfers import FxRates
 from ledgerlens.ingest.realtime import IncomingTransaction, IngestResult, TransactionIngestor
 from ledgerlens.ingest.service import ImportReport, StatementImporter
 
-__all__ = ["HANDLERS", "ImportStatements", "IngestTransactions", "Services", "dispatch"]
+__all__ = [
+    "HANDLERS",
+    "EnrichBusiness",
+    "EnrichmentReport",
+    "ImportStatements",
+    "IngestTransactions",
+    "Recategorize",
+    "RecategorizeResult",
+    "Services",
+    "dispatch",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +51,7 @@ class ImportStatements:
     paths: tuple[Path, ...]
     account_id: str | None = None
     fmt: str = "auto"
+    source_names: tuple[str, ...] = ()  # what reports call each file (an upload's own name)
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,31 +63,208 @@ class IngestTransactions:
 
 
 @dataclass(frozen=True, slots=True)
+class EnrichBusiness:
+    """Annotate all of a business's transactions: categories, transfer pairs, recurring series."""
+
+    business_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Recategorize:
+    """The owner moves one transaction to another category; similar lines follow at once."""
+
+    business_id: str
+    transaction_id: str
+    category: str
+    member_id: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class EnrichmentReport:
+    """What one enrichment run stored (counts only: no personal data)."""
+
+    business_id: str
+    transactions: int
+    annotations: int
+    categories: dict[str, int]  # category code -> lines; abstentions are not in here
+    abstained: int
+    transfer_pairs: int
+    recurring_series: int
+    corrected: int  # lines decided by one of the owner's corrections
+
+
+@dataclass(frozen=True, slots=True)
+class RecategorizeResult:
+    correction_id: str
+    training_example: bool  # kept for the next training run (model_improvement consent)
+    report: EnrichmentReport
+
+
+@dataclass(frozen=True, slots=True)
 class Services:
-    """What handlers need, built by ``bootstrap`` (or fakes in tests)."""
+    """What handlers need, built by ``bootstrap`` (``Container.services()``) or by tests.
+
+    Enrichment needs ``uow_factory`` and ``categorizer`` (loaded once per process); without
+    them imports and ingestion still work, un-enriched.
+    """
 
     importer: StatementImporter
     ingestor: TransactionIngestor | None = None
+    uow_factory: Callable[[], UnitOfWork] | None = None
+    categorizer: Categorizer | None = None
+    fx_rates: FxRates | None = None
+    iban_secret: bytes = b""
+
+    @property
+    def can_enrich(self) -> bool:
+        return self.uow_factory is not None and self.categorizer is not None
 
 
 def import_statements(cmd: ImportStatements, services: Services) -> list[ImportReport]:
-    return [
-        services.importer.import_file(p, cmd.business_id, cmd.account_id, cmd.fmt)
-        for p in cmd.paths
+    """Import each file (whole or not at all), then enrich the business if anything was new."""
+    names = cmd.source_names or (None,) * len(cmd.paths)
+    reports = [
+        services.importer.import_file(p, cmd.business_id, cmd.account_id, cmd.fmt, name)
+        for p, name in zip(cmd.paths, names, strict=True)
     ]
+    if services.can_enrich and any(r.new and not r.refused for r in reports):
+        enrich_business(EnrichBusiness(cmd.business_id), services)
+    return reports
 
 
 def ingest_transactions(cmd: IngestTransactions, services: Services) -> IngestResult:
-    """Store the batch. The seam for later stages: enrich and score the new rows here
-    (synchronously, before answering), then schedule the forecast and insight refresh."""
+    """Store the batch, then categorize its lines that have no category yet (synchronously,
+    before answering, so the client reads them back enriched; a retried batch heals a run
+    that failed half-way). The seam for later stages: score, then schedule refreshes."""
     if services.ingestor is None:
         raise TypeError("Services.ingestor is not configured")
-    return services.ingestor.ingest(cmd.business_id, cmd.rows)
+    result = services.ingestor.ingest(cmd.business_id, cmd.rows)
+    if services.can_enrich and result.transaction_ids and cmd.rows:
+        booked = [r.booking_date for r in cmd.rows]
+        enrich_ingested(cmd.business_id, result.transaction_ids, (min(booked), max(booked)),
+                        services)  # fmt: skip
+    return result
+
+
+def _report(business_id: str, transactions: int, annotations: list[Annotation]) -> EnrichmentReport:
+    categories: Counter[str] = Counter()
+    pairs: set[str] = set()
+    series: set[str] = set()
+    corrected = 0
+    for a in annotations:
+        if a.kind is AnnotationKind.CATEGORY:
+            categories[a.value] += 1
+            corrected += a.source.startswith("rule:correction:")
+        elif a.kind is AnnotationKind.TRANSFER:
+            pairs.add(a.value)
+        else:
+            series.add(a.value)
+    abstained = categories.pop("", 0)
+    return EnrichmentReport(business_id, transactions, len(annotations),
+                            dict(sorted(categories.items())), abstained, len(pairs), len(series),
+                            corrected)  # fmt: skip
+
+
+def _enrich_in(uow: UnitOfWork, business_id: str, services: Services) -> EnrichmentReport:
+    """Re-annotate the whole business inside ``uow`` (the caller commits)."""
+    if services.categorizer is None:
+        raise TypeError("Services.categorizer is not configured")
+    business = uow.businesses.get(business_id)
+    if business is None:
+        raise NotFound(f"unknown business {business_id!r}")
+    scope = uow.scope(business_id)
+    accounts = scope.accounts.list()
+    txs = list(scope.transactions.iter_all())
+    profile = trade_profile(txs)
+    annotations = annotate_business(
+        txs, accounts, categorizer=services.categorizer, iban_secret=services.iban_secret,
+        corrections=scope.corrections.list(), fx_rates=services.fx_rates,
+        country=business.country, profile=profile,
+    )  # fmt: skip
+    # pairs and series are re-derived as a whole: drop the old ones, so none outlives its cause
+    scope.annotations.delete(AnnotationKind.TRANSFER)
+    scope.annotations.delete(AnnotationKind.RECURRING)
+    scope.annotations.upsert(annotations)
+    scope.annotations.save_profile(profile)
+    return _report(business_id, len(txs), annotations)
+
+
+def enrich_business(cmd: EnrichBusiness, services: Services) -> EnrichmentReport:
+    """Annotate every transaction of the business in one transaction (idempotent: upserts)."""
+    if services.uow_factory is None:
+        raise TypeError("Services.uow_factory is not configured")
+    with services.uow_factory() as uow:
+        report = _enrich_in(uow, cmd.business_id, services)
+        uow.commit()
+    return report
+
+
+def recategorize(cmd: Recategorize, services: Services) -> RecategorizeResult:
+    """Store the owner's correction and re-enrich the business, atomically.
+
+    The correction is kept as a training example only while the business has the
+    ``model_improvement`` consent; either way it decides this business's similar lines.
+    """
+    if cmd.category not in load_taxonomy():
+        raise ValidationError(f"not a category leaf: {cmd.category!r}")
+    if services.uow_factory is None:
+        raise TypeError("Services.uow_factory is not configured")
+    with services.uow_factory() as uow:
+        if uow.businesses.get(cmd.business_id) is None:
+            raise NotFound(f"unknown business {cmd.business_id!r}")
+        scope = uow.scope(cmd.business_id)
+        tx = scope.transactions.get(cmd.transaction_id)
+        if tx is None:
+            raise NotFound(f"no transaction {cmd.transaction_id!r} in {cmd.business_id!r}")
+        consented = Purpose.MODEL_IMPROVEMENT in scope.consents.active()
+        correction = make_correction(
+            f"cor_{uuid.uuid4().hex[:20]}", tx, cmd.category, consented=consented,
+            iban_secret=services.iban_secret,
+        )  # fmt: skip
+        scope.corrections.add(correction, cmd.member_id)
+        report = _enrich_in(uow, cmd.business_id, services)
+        uow.commit()
+    return RecategorizeResult(correction.correction_id, consented, report)
+
+
+_TRANSFER_WINDOW = timedelta(days=10)  # covers match_transfers' 3 banking days and holidays
+
+
+def enrich_ingested(
+    business_id: str, transaction_ids: Sequence[str], booked: tuple[date, date], services: Services
+) -> list[Annotation]:
+    """Annotate the lines among ``transaction_ids`` (booked between ``booked``) that have no
+    category yet, with the stored profile and corrections; pair them with the other leg of a
+    transfer booked nearby. One window query, whatever the batch size."""
+    if services.uow_factory is None or services.categorizer is None:
+        raise TypeError("Services.uow_factory and categorizer are not configured")
+    with services.uow_factory() as uow:
+        scope = uow.scope(business_id)
+        window = scope.transactions.list(
+            since=booked[0] - _TRANSFER_WINDOW, until=booked[1] + _TRANSFER_WINDOW
+        )
+        stored = scope.annotations.for_transactions([t.transaction_id for t in window])
+        done = {a.transaction_id for a in stored if a.kind is AnnotationKind.CATEGORY}
+        paired = {a.transaction_id for a in stored if a.kind is AnnotationKind.TRANSFER}
+        ids = set(transaction_ids) - done
+        fresh = [t for t in window if t.transaction_id in ids]
+        if not fresh:
+            return []
+        annotations = annotate_new(
+            fresh, window, scope.accounts.list(), categorizer=services.categorizer,
+            iban_secret=services.iban_secret, corrections=scope.corrections.list(),
+            profile=scope.annotations.profile(), paired=paired, fx_rates=services.fx_rates,
+        )  # fmt: skip
+        scope.annotations.upsert(annotations)
+        uow.commit()
+    return annotations
 
 
 HANDLERS: dict[type, Callable[[Any, Services], Any]] = {
     ImportStatements: import_statements,
     IngestTransactions: ingest_transactions,
+    EnrichBusiness: enrich_business,
+    Recategorize: recategorize,
 }
 
 

@@ -97,7 +97,7 @@ def test_migrations_apply_and_match_metadata(db_url: str) -> None:
     eng = create_engine_for(db_url)
     try:
         with eng.connect() as conn:
-            assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0002"
+            assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0003"
             assert set(inspect(conn).get_table_names()) == {*metadata.tables, "alembic_version"}
             ctx = MigrationContext.configure(conn, opts={"compare_type": True})
             assert compare_metadata(ctx, metadata) == []
@@ -123,7 +123,7 @@ def test_concurrent_upgrades_are_safe(db_url: str) -> None:
     try:
         with eng.connect() as conn:
             assert conn.execute(text("SELECT version_num FROM alembic_version")).all() == [
-                ("0002",)
+                ("0003",)
             ]
     finally:
         eng.dispose()

@@ -16,6 +16,8 @@ __all__ = [
     "CANONICAL_COLUMNS",
     "Account",
     "AccountType",
+    "Annotation",
+    "AnnotationKind",
     "Business",
     "ConsentGrant",
     "Member",
@@ -192,3 +194,39 @@ class ConsentGrant:
     @property
     def active(self) -> bool:
         return self.withdrawn_at is None
+
+
+class AnnotationKind(enum.StrEnum):
+    """What an enrichment annotation says about a transaction."""
+
+    CATEGORY = "category"  # value: a taxonomy leaf, "" when the categorizer abstained
+    TRANSFER = "transfer"  # value: the pair id shared by both legs of an own-account move
+    RECURRING = "recurring"  # value: the id of the recurring series the line belongs to
+
+
+@dataclass(frozen=True, slots=True)
+class Annotation:
+    """What a stage concluded about one transaction, beside it (the transaction stays untouched).
+
+    Keyed by ``(transaction_id, kind)``: re-running a stage replaces its annotation instead of
+    adding one. Every annotation carries its ``source`` (``rule:<id>`` or
+    ``model:<name>@<version>``), a ``confidence`` in [0, 1], plain-language ``reasons`` and
+    ``evidence`` as labelled figures (numbers, dates as ISO text) so an owner can check it.
+    """
+
+    transaction_id: str
+    business_id: str
+    kind: AnnotationKind
+    value: str
+    confidence: float
+    source: str
+    reasons: tuple[str, ...] = ()
+    evidence: dict[str, str | int | float] = field(default_factory=dict)
+    created_at: datetime = field(default_factory=utc_now)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "kind", AnnotationKind(self.kind))
+        if not 0.0 <= self.confidence <= 1.0:
+            raise ValueError(f"confidence must be in [0, 1], got {self.confidence!r}")
+        if not self.source:
+            raise ValueError("an annotation needs its source (rule:<id> or model:<name>@<v>)")

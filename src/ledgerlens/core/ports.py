@@ -10,10 +10,12 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from datetime import date
 from types import TracebackType
-from typing import Protocol, Self
+from typing import Any, Protocol, Self, TypeVar
 
 from ledgerlens.core.ledger import (
     Account,
+    Annotation,
+    AnnotationKind,
     Business,
     ConsentGrant,
     Member,
@@ -24,9 +26,11 @@ from ledgerlens.core.ledger import (
 
 __all__ = [
     "AccountRepository",
+    "AnnotationRepository",
     "BusinessRepository",
     "BusinessScope",
     "ConsentRepository",
+    "CorrectionRepository",
     "ImportFileRecord",
     "ImportFileRepository",
     "MemberRepository",
@@ -106,6 +110,50 @@ class ImportFileRepository(Protocol):
     def list(self) -> list[dict[str, object]]: ...
 
 
+class AnnotationRepository(Protocol):
+    """Enrichment results keyed by ``(transaction_id, kind)``; the transactions stay untouched."""
+
+    def upsert(self, annotations: Sequence[Annotation]) -> int:
+        """Insert or replace each ``(transaction_id, kind)``; return how many were written.
+
+        Refuses (``ValueError``) annotations of another business or of a transaction that is
+        not this business's.
+        """
+        ...
+
+    def for_transactions(self, transaction_ids: Sequence[str]) -> list[Annotation]: ...
+    def list(self, kind: AnnotationKind | str) -> list[Annotation]: ...
+    def delete(self, kind: AnnotationKind | str) -> int:
+        """Drop every annotation of ``kind`` (before a full re-run, or on consent withdrawal)."""
+        ...
+
+    def save_profile(self, words: Sequence[str]) -> None:
+        """The business's trade words (``business_profiles``), stored by each full run so that
+        a handful of new lines is categorized with the whole history's profile."""
+        ...
+
+    def profile(self) -> tuple[str, ...] | None: ...
+
+
+C = TypeVar("C")
+
+
+class CorrectionRepository(Protocol[C]):
+    """The owner's category corrections (``enrich.corrections.Correction``), scoped: the enrich
+    ``CorrectionStore`` shape for one business. Generic because ``core`` may not import the
+    enrich type; the adapters store and return ``Correction`` objects."""
+
+    def add(self, correction: C, member_id: str = "") -> None: ...
+    def training_examples(self) -> list[tuple[Transaction, str]]:
+        """(transaction, category) of corrections made with the ``model_improvement`` consent,
+        and only while that consent is still active: the next training run's labels."""
+        ...
+
+    def list(self) -> list[C]:
+        """The business's corrections, oldest first."""
+        ...
+
+
 class BusinessScope(Protocol):
     """All repositories of one tenant; each query is filtered by ``business_id``."""
 
@@ -116,6 +164,8 @@ class BusinessScope(Protocol):
     transactions: TransactionRepository
     consents: ConsentRepository
     imports: ImportFileRepository
+    annotations: AnnotationRepository
+    corrections: CorrectionRepository[Any]
 
 
 class UnitOfWork(Protocol):

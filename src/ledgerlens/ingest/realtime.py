@@ -57,6 +57,9 @@ class IngestResult:
     received: int
     created: int
     duplicates: int
+    # ids of the batch's lines as stored (a duplicate may name the row it duplicates, or a row
+    # that was never stored when another key matched): what the pipeline enriches next
+    transaction_ids: tuple[str, ...] = ()
 
 
 class TransactionIngestor:
@@ -96,7 +99,12 @@ class TransactionIngestor:
             ]
             created = scope.transactions.add_new(txs)
             uow.commit()
-        return IngestResult(received=len(rows), created=created, duplicates=len(rows) - created)
+        return IngestResult(
+            received=len(rows),
+            created=created,
+            duplicates=len(rows) - created,
+            transaction_ids=tuple(t.transaction_id for t in txs),
+        )
 
     def _check(
         self,

@@ -89,8 +89,14 @@ def import_(
         str, typer.Option("--format", help="auto|csv|mt940|camt|bai2|ofx|obie|ics|zip")
     ] = "auto",
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per file.")] = False,
+    enrich: Annotated[
+        bool, typer.Option("--enrich/--no-enrich", help="Enrich the business after the import.")
+    ] = True,
 ) -> None:
-    """Import statement files; each file imports whole or not at all. Exit 1 if any is refused."""
+    """Import statement files; each file imports whole or not at all. Exit 1 if any is refused.
+
+    Then the business is enriched (categories, transfers, recurring series) when anything new
+    was stored; with --json the enrichment summary goes to stderr."""
     from ledgerlens.jobs.importing import expand_paths, run_imports
 
     c = _container()
@@ -104,6 +110,10 @@ def import_(
             sys.stdout.write(json.dumps(report.as_dict(), ensure_ascii=False) + "\n")
     else:
         _print_reports(reports)
+    if enrich and any(r.new and not r.refused for r in reports):
+        from ledgerlens.jobs.cli_enrich_db import enrich_after_import
+
+        enrich_after_import(c, business, err if as_json else console, brief=as_json)
     if any(r.refused for r in reports):
         raise typer.Exit(1)
 
@@ -174,9 +184,15 @@ def ingest_coverage(
 
 def _register_extra_commands() -> None:
     """Commands of later stages live in their own modules (each imports heavy code lazily)."""
-    from ledgerlens.jobs import cli_anomalies, cli_enrichment, cli_models, cli_serve
+    from ledgerlens.jobs import (
+        cli_anomalies,
+        cli_enrich_db,
+        cli_enrichment,
+        cli_models,
+        cli_serve,
+    )
 
-    for module in (cli_serve, cli_models, cli_enrichment, cli_anomalies):
+    for module in (cli_serve, cli_models, cli_enrichment, cli_anomalies, cli_enrich_db):
         module.register(app)
 
 

@@ -69,4 +69,8 @@ def run_demo(c: Container, examples: Path, console: Console) -> int:
     console.print(
         f"{total} transactions stored for {DEMO_BUSINESS} in {c.settings.db.url.split('///')[-1]}"
     )
+    if total:
+        from ledgerlens.jobs.cli_enrich_db import enrich_after_import
+
+        enrich_after_import(c, DEMO_BUSINESS, console, brief=False)
     return 1 if any(r.refused for r in reports) else 0

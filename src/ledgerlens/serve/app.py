@@ -39,8 +39,6 @@ def build_state(container: Container, settings: ServeSettings, metrics: ApiMetri
     from ledgerlens.adapters.db.idempotency import SqlIdempotencyStore
     from ledgerlens.adapters.db.transaction_search import SqlTransactionSearch
     from ledgerlens.adapters.db.unit_of_work import sql_uow_factory
-    from ledgerlens.ingest.realtime import TransactionIngestor
-    from ledgerlens.pipeline import Services
     from ledgerlens.serve.idempotency import IdempotencyGuard
     from ledgerlens.serve.ratelimit import TokenBucketLimiter
     from ledgerlens.serve.security import TokenVerifier
@@ -56,9 +54,7 @@ def build_state(container: Container, settings: ServeSettings, metrics: ApiMetri
         idempotency=IdempotencyGuard(store, metrics, wait_s=api.idempotency_wait_s),
         search=SqlTransactionSearch(engine),  # type: ignore[arg-type]
         read_uow=sql_uow_factory(engine, read_only=True),  # type: ignore[arg-type]
-        services=Services(
-            importer=container.importer, ingestor=TransactionIngestor(container.uow_factory)
-        ),
+        services=container.services(),  # enrichment included: the model loads here, once
         metrics=metrics,
     )
 

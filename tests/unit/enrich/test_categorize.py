@@ -9,7 +9,7 @@ from tests.unit.enrich.conftest import make_tx
 from ledgerlens.core.taxonomy import load_taxonomy
 from ledgerlens.enrich.categorize import Categorizer, CategorizerModel, feature_row
 from ledgerlens.enrich.categorize.features import business_profiles, size_band
-from ledgerlens.enrich.categorize.model import choose_threshold
+from ledgerlens.enrich.categorize.model import ABSTAIN_FLOOR, choose_threshold
 
 _TOY = [
     (("SHELL LONDON", "dir=out mcc=5541"), "opex.vehicle_fuel"),
@@ -60,7 +60,10 @@ def test_choose_threshold_keeps_the_longest_accurate_prefix() -> None:
     y = np.array(["a", "a", "a", "b"])  # the least confident one is wrong
     t = choose_threshold(proba, classes, y, np.ones(4), target=0.99)
     assert t == pytest.approx(0.7)
-    assert choose_threshold(proba, classes, np.array(["a"] * 4), np.ones(4), 0.99) == 0.0
+    # every row right: the cut would be 0, but the floor keeps an honest "not sure" below it
+    assert choose_threshold(proba, classes, np.array(["a"] * 4), np.ones(4), 0.99) == ABSTAIN_FLOOR
+    low = np.array([[0.3, 0.7], [0.35, 0.65]])
+    assert choose_threshold(low, classes, np.array(["b", "b"]), np.ones(2), 0.5) == ABSTAIN_FLOOR
 
 
 def test_size_band_grows_with_the_amount_and_respects_the_currency_exponent() -> None:
@@ -130,3 +133,52 @@ def test_the_batch_scores_identical_rows_once_and_keeps_order(categorizer: Categ
     assert [r.transaction_id for r in results] == [t.transaction_id for t in txs]
     assert results[10].category == "income.marketplace_payout"
     assert {r.category for i, r in enumerate(results) if i != 10} == {"opex.vehicle_fuel"}
+
+
+def test_the_lean_single_path_agrees_with_the_sklearn_pipeline(categorizer: Categorizer) -> None:
+    model = categorizer.model
+    rows = [feature_row(make_tx(1, "SHELL 0231 LEICES CD 1417 14JAN24", -6512, mcc="5541")),
+            feature_row(make_tx(2, "Bürobedarf Müller  GmbH   Łódź", -1234)),
+            ("", "dir=out unknown=token")]  # fmt: skip
+    proba = model.predict_proba(rows)
+    for row, p in zip(rows, proba, strict=True):
+        best, conf, _ = model.score_one(row)
+        assert best == int(p.argmax()) and conf == pytest.approx(float(p.max()), abs=1e-5)
+    best, conf, _ = model.score_rows(rows)
+    assert best.tolist() == proba.argmax(axis=1).tolist()
+    assert np.allclose(conf, proba.max(axis=1), atol=1e-5)
+
+
+def test_tax_offices_that_name_the_tax_are_rules_and_ambiguous_ones_are_not(
+    categorizer: Categorizer,
+) -> None:
+    txs = [make_tx(1, "HMRC VAT VAT 01/2026 12APR26", -421000, counterparty_name="HMRC VAT"),
+           make_tx(2, "PRLV SEPA DGFIP IS REF/CT 2026 06", -90000),
+           make_tx(3, "SEPA-Lastschrift Stadtkasse Gewerbesteuer SVWZ+TAX", -50000),
+           make_tx(4, "SEPA-Lastschrift Finanzamt SVWZ+CT 2026 09", -631094,
+                   counterparty_name="Finanzamt")]  # fmt: skip
+    got = [(r.category, r.source) for r in categorizer.categorize(txs, with_reasons=False)]
+    assert got[:3] == [("tax.vat", "rule:tax-office-gb-vat"),
+                       ("tax.corporate_income", "rule:tax-office-fr-corporate"),
+                       ("tax.other", "rule:tax-office-de-trade-tax")]  # fmt: skip
+    assert got[3][1].startswith("model:")  # Finanzamt collects every tax: the model decides
+
+
+def test_business_context_counts_payees_and_is_absent_for_short_batches() -> None:
+    from ledgerlens.enrich.categorize.features import business_contexts
+
+    txs = [make_tx(i, "SEPA CT BOB BUILDER INV 1", -10_000, counterparty_name="Bob Builder")
+           for i in range(20)] + [make_tx(99, "LOAN ADVANCE NATWEST", 9_000_000,
+                                          counterparty_name="NATWEST LOAN")]  # fmt: skip
+    assert business_contexts(txs) == {}  # 21 lines: too little history to say anything
+    ctx = business_contexts(txs, min_lines=5)["b1"]
+    loan = ctx.tokens(txs[-1], _cp(txs[-1]))
+    assert "pn=in:once" in loan and "pin=1" in loan
+    bob = ctx.tokens(txs[0], _cp(txs[0]))
+    assert "pin=0" in bob and "pn=out:" in bob and "pn=out:once" not in bob
+
+
+def _cp(tx: object) -> object:
+    from ledgerlens.enrich.counterparties import normalize_counterparty
+
+    return normalize_counterparty(tx.description, tx.counterparty_name, tx.mcc)  # type: ignore[attr-defined]

@@ -27,6 +27,10 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from ledgerlens.adapters.db.engine import SQLITE_BEGIN_OPTION
+from ledgerlens.adapters.db.enrichment_repositories import (
+    SqlAnnotationRepository,
+    SqlCorrectionRepository,
+)
 from ledgerlens.adapters.db.repositories import (
     SqlAccountRepository,
     SqlBusinessRepository,
@@ -54,6 +58,8 @@ class SqlBusinessScope:
         self.transactions = SqlTransactionRepository(connection, business_id)
         self.consents = SqlConsentRepository(connection, business_id)
         self.imports = SqlImportFileRepository(connection, business_id)
+        self.annotations = SqlAnnotationRepository(connection, business_id)
+        self.corrections = SqlCorrectionRepository(connection, business_id)
 
 
 class SqlUnitOfWork:

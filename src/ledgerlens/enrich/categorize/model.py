@@ -13,6 +13,7 @@ sklearn is imported inside the methods: importing this module costs nothing.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -21,6 +22,8 @@ import numpy as np
 from ledgerlens.enrich.categorize.features import FeatureRow
 
 __all__ = ["CategorizerModel", "describe_feature"]
+
+_WHITE = re.compile(r"\s\s+")  # what sklearn's char analyzer folds before taking n-grams
 
 
 def _as_array(rows: Sequence[FeatureRow] | np.ndarray) -> np.ndarray:
@@ -110,6 +113,12 @@ class CategorizerModel:
         self._intercept = clf.intercept_.astype(np.float32)
         self._features = self.pipeline_.named_steps["features"]
         self._names: np.ndarray | None = None
+        vecs = [v for _, v, _ in self._features.transformers_]
+        self._text_vec, self._meta_vec = vecs[0], vecs[1]
+        self._n_text = len(self._text_vec.vocabulary_)
+        self._text_coef = self._coef_t[: self._n_text]
+        self._meta_coef = self._coef_t[self._n_text :]
+        self._idf = self._text_vec.idf_.astype(np.float32)
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
@@ -174,6 +183,59 @@ class CategorizerModel:
         labels[proba[np.arange(len(best)), best] < self.threshold_] = ""
         return labels
 
+    def score_rows(self, rows: Sequence[FeatureRow]) -> tuple[np.ndarray, np.ndarray, Any]:
+        """(best class index, its probability, a handle for ``row_features``) per row.
+
+        The two columns are deduplicated apart — a batch has far fewer distinct texts and
+        distinct meta strings than distinct (text, meta) pairs — and each is vectorized once and
+        multiplied once; a row's logits are the sum of its two parts (the model is linear).
+        """
+        texts: dict[str, int] = {}
+        metas: dict[str, int] = {}
+        ti = np.fromiter((texts.setdefault(t, len(texts)) for t, _ in rows), np.int64, len(rows))
+        mi = np.fromiter((metas.setdefault(m, len(metas)) for _, m in rows), np.int64, len(rows))
+        tm = self._text_vec.transform(list(texts))
+        mm = self._meta_vec.transform(list(metas))
+        logits = np.asarray(tm @ self._text_coef)[ti] + np.asarray(mm @ self._meta_coef)[mi]
+        logits += self._intercept
+        proba = softmax(logits)
+        best = proba.argmax(axis=1)
+        return best, proba[np.arange(len(best)), best], (tm, mm, ti, mi)
+
+    def row_features(self, handle: Any, row: int) -> tuple[np.ndarray, np.ndarray]:
+        """(feature indices, values) of one row scored by ``score_rows``."""
+        tm, mm, ti, mi = handle
+        t, m = tm[int(ti[row])], mm[int(mi[row])]
+        return (np.concatenate([t.indices, m.indices + self._n_text]),
+                np.concatenate([t.data, m.data]).astype(np.float32))  # fmt: skip
+
+    def score_one(self, row: FeatureRow) -> tuple[int, float, tuple[np.ndarray, np.ndarray]]:
+        """(best class index, its probability, (indices, values)) of one row, without sklearn's
+        per-call overhead: the same char n-grams, binary tf, idf and l2 norm as the fitted
+        vectorizer (``test_categorize`` checks it agrees with ``predict_proba``)."""
+        text, meta = row
+        vocab = self._text_vec.vocabulary_
+        t = _WHITE.sub(" ", text)
+        lo, hi = self._text_vec.ngram_range
+        grams = {t[i : i + n] for n in range(lo, min(hi, len(t)) + 1)
+                 for i in range(len(t) - n + 1)}  # fmt: skip
+        tidx = np.fromiter(sorted(j for g in grams if (j := vocab.get(g)) is not None), np.int64)
+        tval = self._idf[tidx]
+        norm = np.sqrt(np.dot(tval.astype(np.float64), tval))
+        if norm > 0:
+            tval = (tval / norm).astype(np.float32)
+        mv = self._meta_vec.vocabulary_
+        midx = np.fromiter(sorted({j for tok in meta.split()
+                                   if (j := mv.get(tok)) is not None}), np.int64)  # fmt: skip
+        logits = self._intercept + tval @ self._text_coef[tidx] + self._meta_coef[midx].sum(axis=0)
+        z = logits - logits.max()
+        e = np.exp(z)
+        p = e / e.sum()
+        best = int(p.argmax())
+        idx = np.concatenate([tidx, midx + self._n_text])
+        val = np.concatenate([tval, np.ones(len(midx), np.float32)])
+        return best, float(p[best]), (idx, val)
+
     def score_matrix(self, m: Any) -> tuple[np.ndarray, np.ndarray]:
         """(best class index, its probability) per row of a transformed matrix."""
         proba = softmax(self._logits(m))
@@ -181,18 +243,22 @@ class CategorizerModel:
         return best, proba[np.arange(len(best)), best]
 
     def reasons(self, m: Any, row: int, cls: int, k: int = 3) -> list[str]:
-        """The ``k`` features that pushed row ``row`` most toward class ``cls``, in words."""
+        """The ``k`` features that pushed row ``row`` of matrix ``m`` most toward ``cls``."""
+        r = m[row]
+        return self.reasons_of(r.indices, r.data, cls, k)
+
+    def reasons_of(self, indices: np.ndarray, data: np.ndarray, cls: int, k: int = 3) -> list[str]:
+        """The ``k`` features (indices, values) that pushed most toward class ``cls``, in words."""
         if self._names is None:
             self._names = self._features.get_feature_names_out()
-        r = m[row]
-        contrib = r.data * self._coef_t[r.indices, cls]
+        contrib = data * self._coef_t[indices, cls]
         order = np.argsort(-contrib)
         out: list[str] = []
         grams: list[str] = []
         for j in order:
             if contrib[j] <= 0 or len(out) >= k:
                 break
-            name = str(self._names[r.indices[j]])
+            name = str(self._names[indices[j]])
             if name.startswith("text__"):
                 if not grams:
                     out.append("")  # placeholder: the text reason, filled below
@@ -211,14 +277,26 @@ def softmax(z: np.ndarray) -> np.ndarray:
     return e / e.sum(axis=1, keepdims=True)
 
 
+# Below this calibrated probability a category is not one an owner can trust, however accurate
+# the model is on average: such lines get an honest "not sure" (nonsense text, unseen patterns).
+ABSTAIN_FLOOR = 0.4
+
+
 def choose_threshold(
     proba: np.ndarray, classes: np.ndarray, y: np.ndarray, w: np.ndarray, target: float
 ) -> float:
-    """Lowest confidence cut whose covered validation accuracy reaches ``target``.
+    """Lowest confidence cut whose covered validation accuracy reaches ``target``, never below
+    ``ABSTAIN_FLOOR``.
 
     Rows sorted by confidence, highest first: the cut is placed after the longest prefix whose
     weighted accuracy is at least ``target`` (so coverage is as large as the target allows).
     """
+    return max(ABSTAIN_FLOOR, _accuracy_cut(proba, classes, y, w, target))
+
+
+def _accuracy_cut(
+    proba: np.ndarray, classes: np.ndarray, y: np.ndarray, w: np.ndarray, target: float
+) -> float:
     best = proba.argmax(axis=1)
     conf = proba[np.arange(len(best)), best]
     correct = (classes[best] == y).astype(float)

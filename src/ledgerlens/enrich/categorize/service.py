@@ -14,7 +14,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from ledgerlens.core.ledger import Transaction
-from ledgerlens.enrich.categorize.features import FeatureRow, business_profiles, feature_row
+from ledgerlens.enrich.categorize.features import (
+    BusinessContext,
+    FeatureRow,
+    business_contexts,
+    business_profiles,
+    feature_row,
+)
 from ledgerlens.enrich.categorize.model import CategorizerModel
 from ledgerlens.enrich.categorize.rules import DEFAULT_RULES, Rule, first_rule
 from ledgerlens.enrich.corrections import CorrectionMemory
@@ -60,16 +66,22 @@ class Categorizer:
         account_types: Mapping[str, str] | None = None,
         corrections: Mapping[str, CorrectionMemory] | None = None,
         profiles: Mapping[str, Sequence[str]] | None = None,
+        contexts: Mapping[str, BusinessContext] | None = None,
         with_reasons: bool = True,
     ) -> list[CategorizationResult]:
         """One result per transaction, in order. ``account_types`` maps account id -> type;
         ``corrections`` maps business id -> that business's memory; ``profiles`` (business id ->
         trade words, ``business_profiles``) default to those of the batch itself, so pass the
-        stored ones when categorizing a handful of new lines."""
+        stored ones when categorizing a handful of new lines; ``contexts`` (``business_contexts``)
+        likewise default to the batch's own (a business with too few lines gets none)."""
         types = account_types or {}
         memories = corrections or {}
         results: list[CategorizationResult | None] = [None] * len(transactions)
         pending: list[int] = []
+        # the default rules read only these fields: one verdict per distinct combination
+        memo: dict[tuple[object, ...], Rule | None] | None = (
+            {} if self.rules == DEFAULT_RULES else None
+        )
         for i, tx in enumerate(transactions):
             memory = memories.get(tx.business_id)
             hit = memory.lookup(tx) if memory is not None else None
@@ -79,7 +91,13 @@ class Categorizer:
                     ("the owner corrected a similar transaction to this category",),
                 )  # fmt: skip
                 continue
-            rule = first_rule(tx, self.rules)
+            if memo is None:
+                rule = first_rule(tx, self.rules)
+            else:
+                key = (tx.mcc, tx.bank_tx_code, tx.purpose_code, tx.amount_minor > 0,
+                       tx.counterparty_name, "" if tx.counterparty_name.strip()
+                       else tx.description[:48])  # fmt: skip
+                rule = memo[key] if key in memo else memo.setdefault(key, first_rule(tx))
             if rule is not None:
                 results[i] = CategorizationResult(
                     tx.transaction_id, rule.category, rule.confidence, f"rule:{rule.rule_id}",
@@ -90,9 +108,14 @@ class Categorizer:
         if pending:
             if profiles is None:
                 profiles = business_profiles(transactions)
-            rows = [feature_row(transactions[i], types.get(transactions[i].account_id, ""),
-                                profiles.get(transactions[i].business_id, ()))
-                    for i in pending]  # fmt: skip
+            if contexts is None:
+                contexts = business_contexts(transactions) if len(transactions) > 1 else {}
+            rows = []
+            for i in pending:
+                tx = transactions[i]
+                rows.append(feature_row(tx, types.get(tx.account_id, ""),
+                                        profiles.get(tx.business_id, ()),
+                                        context=contexts.get(tx.business_id)))  # fmt: skip
             for i, res in zip(pending, self._score(rows, transactions, pending, with_reasons),
                               strict=True):  # fmt: skip
                 results[i] = res
@@ -105,23 +128,28 @@ class Categorizer:
         pending: list[int],
         with_reasons: bool,
     ) -> list[CategorizationResult]:
-        unique: dict[FeatureRow, int] = {}
-        inverse = np.fromiter((unique.setdefault(r, len(unique)) for r in rows), dtype=np.int64,
-                              count=len(rows))  # fmt: skip
-        m = self.model.transform(list(unique))
-        best, conf = self.model.score_matrix(m)
-        classes = self.model.classes_
-        threshold = self.model.threshold_
-        reasons: dict[int, tuple[str, ...]] = {}
+        model, threshold, classes = self.model, self.model.threshold_, self.model.classes_
+        if len(rows) == 1:  # the lean single path: no sklearn call, no sparse matrices
+            b, c, (idx, val) = model.score_one(rows[0])
+            why = tuple(model.reasons_of(idx, val, b)) if with_reasons else ()
+            return [CategorizationResult(transactions[pending[0]].transaction_id,
+                                         str(classes[b]) if c >= threshold else "",
+                                         round(c, 4), self.source, why)]  # fmt: skip
+        best, conf, handle = model.score_rows(rows)
+        labels = [str(c) for c in classes]
+        cats = [labels[b] if c >= threshold else "" for b, c in zip(best.tolist(), conf.tolist(),
+                                                                    strict=True)]  # fmt: skip
+        confs = np.round(conf.astype(np.float64), 4).tolist()
+        reasons: dict[FeatureRow, tuple[str, ...]] = {}
         out = []
-        for k, u in enumerate(inverse.tolist()):
-            c = float(conf[u])
-            category = str(classes[best[u]]) if c >= threshold else ""
+        for k, i in enumerate(pending):
             why: tuple[str, ...] = ()
             if with_reasons:
-                if u not in reasons:
-                    reasons[u] = tuple(self.model.reasons(m, u, int(best[u])))
-                why = reasons[u]
-            out.append(CategorizationResult(transactions[pending[k]].transaction_id, category,
-                                            round(c, 4), self.source, why))  # fmt: skip
+                row = rows[k]
+                if row not in reasons:
+                    reasons[row] = tuple(model.reasons_of(*model.row_features(handle, k),
+                                                          int(best[k])))  # fmt: skip
+                why = reasons[row]
+            out.append(CategorizationResult(transactions[i].transaction_id, cats[k], confs[k],
+                                            self.source, why))  # fmt: skip
         return out

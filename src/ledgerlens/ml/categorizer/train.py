@@ -46,11 +46,25 @@ class TrainResult:
     validation: dict[str, Any]
 
 
-def rows_for(examples: Sequence[Example]) -> list[FeatureRow]:
-    """Feature rows of examples, with each business's profile computed over its own lines."""
+def rows_for(examples: Sequence[Example], with_context: bool = True) -> list[FeatureRow]:
+    """Feature rows of examples, with each business's profile (and, unless ``with_context`` is
+    False, its aggregates) computed over its own lines."""
     return feature_rows(
-        [e.tx for e in examples], {e.tx.account_id: e.account_type for e in examples}
-    )
+        [e.tx for e in examples], {e.tx.account_id: e.account_type for e in examples},
+        contexts=None if with_context else {},
+    )  # fmt: skip
+
+
+NO_CONTEXT_SHARE = 0.25  # training rows repeated without the aggregate tokens
+CLASS_WEIGHT_POWER = 0.5  # square root: rare classes count, without drowning the common ones
+
+
+def class_weights(labels: Sequence[str], cap: float = 50.0) -> dict[str, float]:
+    """Capped inverse class frequency (to ``CLASS_WEIGHT_POWER``): a class with 14 lines in a
+    world of 400,000 must still move the decision boundary, but not by a factor of 10,000."""
+    counts = Counter(labels)
+    total, k = sum(counts.values()), len(counts)
+    return {c: min(cap, (total / (k * n)) ** CLASS_WEIGHT_POWER) for c, n in counts.items()}
 
 
 def counterparty_digest(tx: Transaction) -> str:
@@ -100,10 +114,16 @@ def train_categorizer(
     train, val = split_by_business(examples, validation_share, seed)
     log(f"{len(train)} training and {len(val)} validation transactions")
     x_train, x_val = rows_for(train), rows_for(val)
+    bare = rows_for(train, with_context=False)
     merged = Counter(zip(x_train, (e.label for e in train), strict=True))
+    for i, (row, e) in enumerate(zip(bare, train, strict=True)):
+        if (i * 2654435761) % 1000 < NO_CONTEXT_SHARE * 1000:
+            merged[(row, e.label)] += 1
+    weights = class_weights([e.label for e in train])
     model = CategorizerModel(**(model_params or {}))
     log(f"fitting on {len(merged)} distinct rows")
-    model.fit([k[0] for k in merged], [k[1] for k in merged], sample_weight=list(merged.values()))
+    model.fit([k[0] for k in merged], [k[1] for k in merged],
+              sample_weight=[n * weights[k[1]] for k, n in merged.items()])  # fmt: skip
     model.calibrate(x_val, [e.label for e in val])
     version = version or default_version(store)
     categorizer = Categorizer(model, version)

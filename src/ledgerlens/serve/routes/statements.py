@@ -15,6 +15,7 @@ from starlette.responses import Response
 
 from ledgerlens.core.errors import ImportRefused
 from ledgerlens.ingest.detect import FORMAT_ALIASES
+from ledgerlens.pipeline import ImportStatements, dispatch
 from ledgerlens.serve.deps import BusinessId, CurrentPrincipal, IdempotencyKey, State
 from ledgerlens.serve.errors import ApiProblem
 from ledgerlens.serve.idempotency import request_fingerprint
@@ -78,14 +79,10 @@ async def upload_statement(
         fingerprint = request_fingerprint("POST", request.url.path, sha.encode(), fields)
 
         async def work() -> tuple[int, ImportReportOut]:
-            report = await run_in_threadpool(
-                state.container.importer.import_file,
-                path,
-                business_id,
-                account_id,
-                format,
-                f"upload:{name}",
+            command = ImportStatements(
+                business_id, (path,), account_id, format, source_names=(f"upload:{name}",)
             )
+            (report,) = await run_in_threadpool(dispatch, command, state.services)
             if report.refused:
                 raise ImportRefused(report.path, list(report.issues))
             return 201, ImportReportOut.of(report)
