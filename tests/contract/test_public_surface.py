@@ -6,7 +6,7 @@ import importlib
 
 import pytest
 
-STAGES = ["ledgerlens.core", "ledgerlens.ingest"]
+STAGES = ["ledgerlens.core", "ledgerlens.ingest", "ledgerlens.analyze.cashflow"]
 
 
 @pytest.mark.parametrize("module", STAGES)

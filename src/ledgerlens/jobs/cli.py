@@ -188,11 +188,19 @@ def _register_extra_commands() -> None:
         cli_anomalies,
         cli_enrich_db,
         cli_enrichment,
+        cli_forecast,
         cli_models,
         cli_serve,
     )
 
-    for module in (cli_serve, cli_models, cli_enrichment, cli_anomalies, cli_enrich_db):
+    for module in (
+        cli_serve,
+        cli_models,
+        cli_enrichment,
+        cli_enrich_db,
+        cli_anomalies,
+        cli_forecast,
+    ):
         module.register(app)
 
 
