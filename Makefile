@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install demo test lint format typecheck contracts coverage-doc bench clean
+.PHONY: install browser demo test lint format coverage-doc screenshots bench clean
 
 install: $(STAMP)
 
@@ -15,10 +15,15 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# Browser tests drive Debian's chromium (no browser download); installed here when missing.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
 demo: install
 	$(BIN)/ledgerlens demo
 
-test: install lint
+test: install browser lint
 	$(BIN)/pytest -n 2 --dist loadfile -q
 
 lint: install
@@ -33,6 +38,9 @@ format: install
 
 coverage-doc: install
 	$(BIN)/ledgerlens ingest-coverage --data ../shared/data/external --output docs/ingest-coverage.md
+
+screenshots: install browser
+	$(BIN)/python -m ledgerlens.jobs.screenshots --out docs/screenshots
 
 bench: install
 	$(BIN)/python -m benchmarks.run

@@ -16,12 +16,22 @@ import dataclasses
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, date, datetime
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
 try:  # imported as ``fakes`` (tests/ on sys.path) or as ``tests.fakes`` (from the repo root)
     from fakes_enrichment import InMemoryAnnotationRepository, InMemoryCorrectionRepository
 except ModuleNotFoundError:
     from tests.fakes_enrichment import InMemoryAnnotationRepository, InMemoryCorrectionRepository
+
+try:  # the anomaly and card-control twins (issue #6)
+    import fakes_anomalies as _anom
+except ModuleNotFoundError:
+    from tests import fakes_anomalies as _anom
+
+try:  # the insights feed, preferences, notifications and consent events (issue #8)
+    import fakes_insights as _ins
+except ModuleNotFoundError:
+    from tests import fakes_insights as _ins
 
 from ledgerlens.adapters.db.guards import (
     ensure_aware,
@@ -76,6 +86,8 @@ class InMemoryStore:
     corrections: list[tuple[object, str]] = dataclasses.field(default_factory=list)
     profiles: dict[str, tuple[str, ...]] = dataclasses.field(default_factory=dict)
     next_seq: int = 1
+    anomaly_rows: dict[str, Any] = dataclasses.field(default_factory=_anom.empty_anomaly_rows)
+    insight_rows: dict[str, Any] = dataclasses.field(default_factory=_ins.empty_insight_rows)
 
     def copy(self) -> InMemoryStore:
         return InMemoryStore(
@@ -92,6 +104,8 @@ class InMemoryStore:
             corrections=list(self.corrections),
             profiles=dict(self.profiles),
             next_seq=self.next_seq,
+            anomaly_rows=_anom.copy_anomaly_rows(self.anomaly_rows),
+            insight_rows=_ins.copy_insight_rows(self.insight_rows),
         )
 
     def load(self, other: InMemoryStore) -> None:
@@ -139,6 +153,8 @@ class InMemoryBusinessRepository:
             (c, m) for c, m in s.corrections if getattr(c, "business_id", None) != business_id
         ]
         s.profiles.pop(business_id, None)
+        _anom.erase_anomaly_rows(s.anomaly_rows, business_id)
+        _ins.erase_insight_rows(s.insight_rows, business_id)
         s.transactions = {
             k: v for k, v in s.transactions.items() if v[1].business_id != business_id
         }
@@ -385,6 +401,11 @@ class InMemoryBusinessScope:
         self.imports = InMemoryImportFileRepository(store, business_id)
         self.annotations = InMemoryAnnotationRepository(store, business_id)
         self.corrections = InMemoryCorrectionRepository(store, business_id)
+        self.anomalies = _anom.InMemoryAnomalyRepository(store, business_id)
+        self.feedback = _anom.InMemoryFeedbackRepository(store, business_id)
+        self.card_policies = _anom.InMemoryCardPolicyRepository(store, business_id)
+        self.card_decisions = _anom.InMemoryCardDecisionRepository(store, business_id)
+        self.insights = _ins.InMemoryInsightStore(store, business_id)
 
 
 class InMemoryUnitOfWork:

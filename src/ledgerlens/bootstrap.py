@@ -44,6 +44,20 @@ def _load_fx_rates() -> Any:
     return EcbRates.load()
 
 
+@lru_cache(maxsize=1)
+def _load_decision_rules() -> Any:
+    """The decision tables (zen-engine), parsed once per process."""
+    from ledgerlens.decide.rules import DecisionRules
+
+    return DecisionRules.load()
+
+
+def _audit_log(engine: object) -> Any:
+    from ledgerlens.adapters.db.audit import SqlAuditLog
+
+    return SqlAuditLog(engine)  # type: ignore[arg-type]
+
+
 @dataclass(slots=True)
 class Container:
     settings: Settings
@@ -73,12 +87,40 @@ class Container:
             categorizer=self.categorizer,
             fx_rates=_load_fx_rates(),
             iban_secret=self.settings.enrich.iban_secret.get_secret_value().encode(),
+            audit_log=_audit_log(self.engine),  # issue 7A: every decision is audited
+            decision_rules=_load_decision_rules(),
+            notifiers=_notifiers(self.settings),
         )
 
     def dispose(self) -> None:
         dispose = getattr(self.engine, "dispose", None)
         if callable(dispose):
             dispose()
+
+
+def _notifiers(settings: Settings) -> dict[object, object]:
+    """The delivery channels that are configured (none by default: nothing leaves the machine)."""
+    from ledgerlens.consent.model import Channel
+
+    cfg = settings.notify
+    out: dict[object, object] = {}
+    if cfg.smtp_host:
+        from ledgerlens.adapters.notifiers.smtp import SmtpNotifier
+
+        out[Channel.EMAIL] = SmtpNotifier(
+            cfg.smtp_host,
+            cfg.smtp_port,
+            cfg.smtp_sender,
+            starttls=cfg.smtp_starttls,
+            username=cfg.smtp_username,
+            password=cfg.smtp_password.get_secret_value(),
+        )
+    if cfg.webhook_url:
+        from ledgerlens.adapters.notifiers.webhook import WebhookNotifier
+
+        secret = cfg.webhook_secret.get_secret_value().encode()
+        out[Channel.PUSH] = WebhookNotifier(cfg.webhook_url, secret)
+    return out
 
 
 def _ensure_sqlite_dir(url: str) -> None:

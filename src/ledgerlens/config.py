@@ -42,6 +42,19 @@ class EnrichSettings(BaseModel):
     )
 
 
+class NotifySettings(BaseModel):
+    """Where notifications go; a channel without settings is simply not delivered."""
+
+    smtp_host: str = ""
+    smtp_port: int = 25
+    smtp_sender: str = "LedgerLens <no-reply@localhost>"
+    smtp_starttls: bool = False
+    smtp_username: str = ""
+    smtp_password: SecretStr = SecretStr("")
+    webhook_url: str = ""
+    webhook_secret: SecretStr = SecretStr("")
+
+
 class RedisSettings(BaseModel):
     url: str | None = None
 
@@ -55,6 +68,7 @@ class Settings(BaseSettings):
     db: DbSettings = DbSettings()
     redis: RedisSettings = RedisSettings()
     enrich: EnrichSettings = EnrichSettings()
+    notify: NotifySettings = NotifySettings()
     import_batch_size: int = Field(default=5000, ge=100, le=100_000)
     log_json: bool = False
 

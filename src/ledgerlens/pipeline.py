@@ -29,6 +29,25 @@ from ledgerlens.enrich.service import annotate_business, annotate_new, trade_pro
 from ledgerlens.enrich.transfers import FxRates
 from ledgerlens.ingest.realtime import IncomingTransaction, IngestResult, TransactionIngestor
 from ledgerlens.ingest.service import ImportReport, StatementImporter
+from ledgerlens.pipeline_anomalies import (
+    AuthorizeCard,
+    DetectAnomalies,
+    MarkExpected,
+    SetCardPolicy,
+    authorize_card,
+    detect_business,
+    detect_in,
+    mark_expected,
+    score_ingested,
+    set_card_policy,
+)
+from ledgerlens.pipeline_decide import (
+    DecideForBusiness,
+    DismissRecommendation,
+    decide_for_business,
+    dismiss_recommendation,
+)
+from ledgerlens.pipeline_insights import INSIGHT_HANDLERS
 
 __all__ = [
     "HANDLERS",
@@ -114,6 +133,15 @@ class Services:
     categorizer: Categorizer | None = None
     fx_rates: FxRates | None = None
     iban_secret: bytes = b""
+    # issue 7A: the hash-chained decision log (decide.audit_chain.AuditLog), the decision tables
+    # (decide.rules.DecisionRules), the product catalog and an optional risk scorer
+    # (decide.service.model_risk_scorer(model, version); the transparent proxy otherwise)
+    audit_log: Any = None
+    decision_rules: Any = None
+    product_catalog: Any = None
+    risk_scorer: Any = None
+    # issue 8: channel -> notifier (email over SMTP, HMAC-signed push webhook), from settings
+    notifiers: Any = None
 
     @property
     def can_enrich(self) -> bool:
@@ -143,6 +171,10 @@ def ingest_transactions(cmd: IngestTransactions, services: Services) -> IngestRe
         booked = [r.booking_date for r in cmd.rows]
         enrich_ingested(cmd.business_id, result.transaction_ids, (min(booked), max(booked)),
                         services)  # fmt: skip
+    if services.uow_factory is not None and result.transaction_ids and cmd.rows:
+        booked = [r.booking_date for r in cmd.rows]  # issue #6: score the new lines
+        score_ingested(cmd.business_id, result.transaction_ids, (min(booked), max(booked)),
+                       services)  # fmt: skip
     return result
 
 
@@ -195,6 +227,7 @@ def enrich_business(cmd: EnrichBusiness, services: Services) -> EnrichmentReport
         raise TypeError("Services.uow_factory is not configured")
     with services.uow_factory() as uow:
         report = _enrich_in(uow, cmd.business_id, services)
+        detect_in(uow, cmd.business_id)  # issue #6: anomalies on the fresh categories
         uow.commit()
     return report
 
@@ -223,6 +256,7 @@ def recategorize(cmd: Recategorize, services: Services) -> RecategorizeResult:
         )  # fmt: skip
         scope.corrections.add(correction, cmd.member_id)
         report = _enrich_in(uow, cmd.business_id, services)
+        detect_in(uow, cmd.business_id)  # issue #6: categories feed the anomaly rules
         uow.commit()
     return RecategorizeResult(correction.correction_id, consented, report)
 
@@ -265,7 +299,16 @@ HANDLERS: dict[type, Callable[[Any, Services], Any]] = {
     IngestTransactions: ingest_transactions,
     EnrichBusiness: enrich_business,
     Recategorize: recategorize,
+    DetectAnomalies: detect_business,
+    MarkExpected: mark_expected,
+    SetCardPolicy: set_card_policy,
+    AuthorizeCard: authorize_card,
+    DecideForBusiness: decide_for_business,
+    DismissRecommendation: dismiss_recommendation,
 }
+
+
+HANDLERS.update(INSIGHT_HANDLERS)  # explain + consent (issue 8): pipeline_insights
 
 
 def dispatch(cmd: object, services: Services) -> Any:

@@ -78,9 +78,10 @@ def test_export_writes_canonical_csv(env: dict[str, str], tmp_path: Path) -> Non
 
 
 def test_demo_imports_the_examples_and_prints_a_summary(env: dict[str, str]) -> None:
-    res = _run(["demo"], env, REPO)
+    res = _run(["demo", "--businesses", "2", "--no-serve"], env, REPO)
     assert res.returncode == 0, res.stdout + res.stderr
     assert "transactions stored for demo-cafe" in res.stdout
+    assert "Demo logins" in res.stdout and "/app#token=" in res.stdout
 
 
 def test_unknown_business_is_a_clear_error_not_a_traceback(

@@ -8,7 +8,7 @@ Repositories take and return the pure types of ``core.ledger``; no ORM object cr
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from datetime import date
+from datetime import date, datetime
 from types import TracebackType
 from typing import Any, Protocol, Self, TypeVar
 
@@ -27,10 +27,14 @@ from ledgerlens.core.ledger import (
 __all__ = [
     "AccountRepository",
     "AnnotationRepository",
+    "AnomalyRepository",
     "BusinessRepository",
     "BusinessScope",
+    "CardDecisionRepository",
+    "CardPolicyRepository",
     "ConsentRepository",
     "CorrectionRepository",
+    "FeedbackRepository",
     "ImportFileRecord",
     "ImportFileRepository",
     "MemberRepository",
@@ -154,6 +158,68 @@ class CorrectionRepository(Protocol[C]):
         ...
 
 
+class AnomalyRepository(Protocol):
+    """The anomaly detector's verdicts (``analyze.anomalies.AnomalyResult``), one per
+    transaction that had any evidence; typed ``Any`` because ``core`` may not import analyze."""
+
+    def replace_all(self, results: Sequence[Any]) -> int:
+        """Drop the business's verdicts and store these (a full detection run)."""
+        ...
+
+    def upsert(self, results: Sequence[Any]) -> int:
+        """Insert or replace the verdicts of these transactions (real-time scoring)."""
+        ...
+
+    def list(self, *, raised_only: bool = False) -> list[Any]: ...
+
+
+class FeedbackRepository(Protocol):
+    """The owner's "this is expected" (``analyze.anomalies.ExpectedFeedback``), scoped."""
+
+    def add(self, feedback: Any) -> bool:
+        """Store it unless the same (transaction, pattern) is stored; True when stored."""
+        ...
+
+    def list(self) -> list[Any]:
+        """The business's feedback, oldest first."""
+        ...
+
+
+class CardPolicyRepository(Protocol):
+    """Employee-card policy documents (JSON objects), every version kept."""
+
+    def save(self, document: dict[str, Any], created_by: str = "") -> None: ...
+    def current(self) -> dict[str, Any] | None:
+        """The most recently saved document, or None."""
+        ...
+
+    def get(self, version: str) -> dict[str, Any] | None: ...
+
+
+class CardDecisionRepository(Protocol):
+    """Card authorizations (``decide.card_policies.Authorization``) as stored records."""
+
+    def add(self, decision_id: str, authorization: Any) -> None: ...
+
+    def approved(self, card_id: str, since: datetime) -> list[tuple[datetime, int, str]]:
+        """(purchase time, amount_minor, currency) of the card's approvals since ``since``:
+        the hot path of month-to-date spend, without decoding whole records."""
+        ...
+
+    def booked_outflows(
+        self, card_id: str, since: date, until: date
+    ) -> list[tuple[date, int, str]]:
+        """(booking date, amount_minor > 0, currency) of the card's booked purchases."""
+        ...
+
+    def list(
+        self, card_id: str | None = None, since: datetime | None = None
+    ) -> list[dict[str, Any]]:
+        """Records (``Authorization.as_record()`` + ``decision_id``, ``created_at``), oldest
+        first; ``since``: purchases at or after that instant only."""
+        ...
+
+
 class BusinessScope(Protocol):
     """All repositories of one tenant; each query is filtered by ``business_id``."""
 
@@ -166,6 +232,10 @@ class BusinessScope(Protocol):
     imports: ImportFileRepository
     annotations: AnnotationRepository
     corrections: CorrectionRepository[Any]
+    anomalies: AnomalyRepository
+    feedback: FeedbackRepository
+    card_policies: CardPolicyRepository
+    card_decisions: CardDecisionRepository
 
 
 class UnitOfWork(Protocol):

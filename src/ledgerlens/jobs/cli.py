@@ -133,13 +133,18 @@ def export(
 
 @app.command("demo")
 def demo(
+    businesses: Annotated[int, typer.Option(min=1, help="Demo businesses to generate.")] = 50,
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port on 127.0.0.1.")] = 8000,
     examples: Annotated[Path, typer.Option(help="Folder of sample statements.")] = Path("examples"),
+    serve: Annotated[bool, typer.Option(help="Serve the API and app afterwards.")] = True,
 ) -> None:
-    """The main job: create the database, import the sample statements, print a summary."""
-    from ledgerlens.jobs.demo import run_demo
+    """The main job: import the sample statements, generate a demo portfolio, run the whole
+    pipeline, print a weekly digest and the demo logins, then serve the API and the app."""
+    from ledgerlens.jobs.demo_serve import run_full_demo
 
-    c = _container()
-    code = run_demo(c, examples, console)
+    code = run_full_demo(
+        businesses, port, console, examples=examples if examples.is_dir() else None, serve=serve
+    )
     raise typer.Exit(code)
 
 
@@ -186,9 +191,12 @@ def _register_extra_commands() -> None:
     """Commands of later stages live in their own modules (each imports heavy code lazily)."""
     from ledgerlens.jobs import (
         cli_anomalies,
+        cli_anomalies_db,
+        cli_decide,
         cli_enrich_db,
         cli_enrichment,
         cli_forecast,
+        cli_insights,
         cli_models,
         cli_serve,
     )
@@ -199,7 +207,10 @@ def _register_extra_commands() -> None:
         cli_enrichment,
         cli_enrich_db,
         cli_anomalies,
+        cli_anomalies_db,
         cli_forecast,
+        cli_decide,
+        cli_insights,
     ):
         module.register(app)
 

@@ -103,6 +103,10 @@ def create_app(
 
     for module in (health, businesses, accounts, transactions, statements, export):
         app.include_router(module.router)
+    from ledgerlens.serve.routes import anomalies, categories, forecast, web
+
+    for module in (forecast, categories, anomalies, web):
+        app.include_router(module.router)
     install_error_handlers(app)
     install_problem_schema(app)
     app.add_middleware(

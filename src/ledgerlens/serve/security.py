@@ -71,6 +71,7 @@ class Permission(enum.StrEnum):
     READ_LEDGER = "read_ledger"  # transactions
     EXPORT = "export"  # the whole ledger, unmasked
     INGEST = "ingest"  # push transactions, upload statements
+    ANNOTATE = "annotate"  # correct categories, mark unusual lines expected (owner)
 
 
 _ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {

@@ -26,11 +26,18 @@ from typing import Self
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import InterfaceError, OperationalError
 
+from ledgerlens.adapters.db.anomaly_repositories import (
+    SqlAnomalyRepository,
+    SqlCardDecisionRepository,
+    SqlCardPolicyRepository,
+    SqlFeedbackRepository,
+)
 from ledgerlens.adapters.db.engine import SQLITE_BEGIN_OPTION
 from ledgerlens.adapters.db.enrichment_repositories import (
     SqlAnnotationRepository,
     SqlCorrectionRepository,
 )
+from ledgerlens.adapters.db.insight_repositories import SqlInsightStore
 from ledgerlens.adapters.db.repositories import (
     SqlAccountRepository,
     SqlBusinessRepository,
@@ -60,6 +67,11 @@ class SqlBusinessScope:
         self.imports = SqlImportFileRepository(connection, business_id)
         self.annotations = SqlAnnotationRepository(connection, business_id)
         self.corrections = SqlCorrectionRepository(connection, business_id)
+        self.anomalies = SqlAnomalyRepository(connection, business_id)
+        self.insights = SqlInsightStore(connection, business_id)
+        self.feedback = SqlFeedbackRepository(connection, business_id)
+        self.card_policies = SqlCardPolicyRepository(connection, business_id)
+        self.card_decisions = SqlCardDecisionRepository(connection, business_id)
 
 
 class SqlUnitOfWork:

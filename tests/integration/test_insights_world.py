@@ -1,0 +1,93 @@
+"""Insights over every business of a small synthetic world, refreshed weekly for eight weeks.
+
+Checks, on every insight: evidence, source and confidence are present; every money figure in
+the message is one of the evidence figures; the evidence figures agree with the transactions
+they cite. Then the noise and recall figures of issue 8 (``ml.insight_eval``): ≤ 3 insights per
+business per week on average while ≥ 90 % of the true anomalies are raised and every cash gap
+the forecast flags reaches the owner. (End to end, a gap the forecast does not see cannot be
+raised: docs/EVALUATION.md puts the forecaster at 0.78 of foreseeable gaps at 50 %.)
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from ledgerlens.core.ledger import Transaction
+from ledgerlens.explain.model import Insight, InsightKind
+from ledgerlens.explain.render import renderer
+from ledgerlens.ml.insight_eval import WorldRun, noise_recall, replay_world
+from ledgerlens.ml.synth_data import write_synthetic_world
+
+N_BUSINESSES = 12
+MONEY = re.compile(r"-?(?:US\$|£|€|\$)\d[\d,]*\.\d\d|-?\d[\d.]*,\d\d\s?(?:£|€|\$)")
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory: pytest.TempPathFactory) -> WorldRun:
+    world = write_synthetic_world(N_BUSINESSES, 9, 4242, tmp_path_factory.mktemp("w"), workers=1)
+    return replay_world(world, weeks=8)
+
+
+def _all(run: WorldRun) -> list[Insight]:
+    return [i for v in run.final.values() for i in v] + [
+        i for v in run.candidates.values() for i in v
+    ]
+
+
+def test_every_insight_has_evidence_source_and_confidence(run: WorldRun) -> None:
+    items = _all(run)
+    assert len(items) >= N_BUSINESSES
+    for i in items:
+        assert i.evidence and i.source and 0.0 < i.confidence <= 1.0, i.insight_id
+        assert i.source.startswith(("rule:", "model:")), i.source
+        assert i.title and i.message and i.dedup_key
+
+
+def test_every_money_figure_in_a_message_is_an_evidence_figure(run: WorldRun) -> None:
+    checked = 0
+    for i in _all(run):
+        r = renderer(i.language)
+        money = [(f.amount_minor, f.currency) for f in i.evidence if f.amount_minor is not None]
+        allowed = {r.money(a, c) for a, c in money} | {r.money(-a, c) for a, c in money}
+        for token in MONEY.findall(i.message):
+            assert token in allowed, (i.kind, token, i.message)
+            checked += 1
+    assert checked > 20
+
+
+def test_evidence_figures_match_the_transactions_they_cite(run: WorldRun) -> None:
+    txs: dict[str, Transaction] = {
+        t.transaction_id: t for d in run.businesses for t in d.transactions
+    }
+    checked = 0
+    for i in _all(run):
+        cited = [txs[t] for t in i.transaction_ids]
+        if i.kind in (InsightKind.UNUSUAL_TRANSACTION, InsightKind.CARD_POLICY):
+            assert i.figure("amount").amount_minor == sum(abs(t.amount_minor) for t in cited)
+            checked += 1
+        elif i.kind is InsightKind.DUPLICATE_PAYMENT:
+            first, second = cited
+            assert i.figure("amount").amount_minor == abs(second.amount_minor)
+            assert i.figure("earlier payment").amount_minor == abs(first.amount_minor)
+            checked += 1
+        elif i.kind is InsightKind.PRICE_RISE:
+            assert i.figure("new amount").amount_minor == abs(cited[0].amount_minor)
+            checked += 1
+        elif i.kind is InsightKind.TAX_DUE:
+            out, inp = i.figure("output_vat_minor"), i.figure("input_vat_minor")
+            assert i.figure("estimated amount").amount_minor == (out.amount_minor or 0) - (
+                inp.amount_minor or 0
+            )
+            checked += 1
+    assert checked >= 10
+
+
+def test_noise_and_recall(run: WorldRun) -> None:
+    f = noise_recall(run)
+    print("\n", f)
+    assert f["insights_per_business_week"] <= 3.0
+    assert f["true_anomaly_lines"] >= 5 and f["anomaly_recall"] >= 0.9
+    assert f["flagged_gaps"] >= 1 and f["flagged_gaps_raised"] == 1.0
+    assert f["foreseeable_gap_recall"] >= 0.5
