@@ -44,6 +44,15 @@ def _load_fx_rates() -> Any:
     return EcbRates.load()
 
 
+@lru_cache(maxsize=4)
+def _load_risk_scorer(root: Path | None) -> Any:
+    """The trained risk model (issue 7B) as decide's scorer; checked by sha256, loaded once."""
+    from ledgerlens.adapters.risk_store import load_risk_model
+    from ledgerlens.decide.service import model_risk_scorer
+
+    return model_risk_scorer(*load_risk_model(root))
+
+
 @lru_cache(maxsize=1)
 def _load_decision_rules() -> Any:
     """The decision tables (zen-engine), parsed once per process."""
@@ -90,6 +99,7 @@ class Container:
             audit_log=_audit_log(self.engine),  # issue 7A: every decision is audited
             decision_rules=_load_decision_rules(),
             notifiers=_notifiers(self.settings),
+            risk_scorer=_load_risk_scorer(self.settings.enrich.model_root),
         )
 
     def dispose(self) -> None:

@@ -198,6 +198,7 @@ def _register_extra_commands() -> None:
         cli_forecast,
         cli_insights,
         cli_models,
+        cli_risk,
         cli_serve,
     )
 
@@ -211,6 +212,7 @@ def _register_extra_commands() -> None:
         cli_forecast,
         cli_decide,
         cli_insights,
+        cli_risk,
     ):
         module.register(app)
 

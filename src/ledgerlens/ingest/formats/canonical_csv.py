@@ -32,8 +32,7 @@ import contextlib
 import csv
 import io
 import re
-from array import array
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from datetime import date
 from typing import BinaryIO, TextIO
 
@@ -174,16 +173,20 @@ class CanonicalCsvParser:
         Problems are appended to ``issues`` as they are found (duplicates at the end), so the
         caller must check them after the iterator is exhausted before committing anything.
         """
+        start = stream.tell() if stream.seekable() else None
         text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
         try:
-            yield from self._iter_text(text, path, issues)
+            seen = yield from self._iter_text(text, path, issues)
         finally:
             with contextlib.suppress(ValueError):
                 text.detach()  # leave the caller's stream open
+        if seen is not None and seen.suspects:
+            for message, line in _confirm_duplicates(stream, start, seen.suspects):
+                issues.append(ImportIssue(path, message, line=line, field="transaction_id"))
 
     def _iter_text(
         self, text: TextIO, path: str, issues: list[ImportIssue]
-    ) -> Iterator[ParsedStatement]:
+    ) -> Generator[ParsedStatement, None, _SeenIds | None]:
         reader = csv.reader(text)
         n_issues = 0
 
@@ -199,21 +202,20 @@ class CanonicalCsvParser:
             header = next(reader, None)
         except UnicodeDecodeError:
             report(_NOT_UTF8, None)
-            return
+            return None
         except csv.Error as exc:
             report(f"malformed CSV header: {exc}", 1, "header")
-            return
+            return None
         if header is None:
             report("empty file: no header and no transactions", None, "header")
-            return
+            return None
         if header != list(CANONICAL_COLUMNS):
             issues.append(_header_issue(path, header))
-            return
+            return None
 
         # per currency: (exponent, matcher of the writer's exact form "-123.45")
         fast: dict[str, tuple[int, Callable[[str], object]]] = {}
-        id_hashes = array("q")
-        id_lines = array("q")
+        seen = _SeenIds()
         chunk: list[ParsedTransaction] = []
         key_account = key_currency = ""
         fromiso = date.fromisoformat
@@ -261,8 +263,7 @@ class CanonicalCsvParser:
                         continue
                     booking, value, amount_minor, balance_minor = checked
                 if tid:
-                    id_hashes.append(hash(tid))
-                    id_lines.append(line)
+                    seen.add(tid)
                 rows += 1
                 if aid != key_account or acur != key_currency or len(chunk) >= CHUNK_SIZE:
                     if chunk:
@@ -295,12 +296,9 @@ class CanonicalCsvParser:
             report(f"malformed CSV: {exc}", reader.line_num)
         if chunk:
             yield _statement((key_account, key_currency), chunk)
-        for dup_line, first_line in _duplicates(id_hashes, id_lines):
-            report(
-                f"duplicate transaction_id (first on line {first_line})", dup_line, "transaction_id"
-            )
         if rows == 0 and n_issues == 0:
             report("no transactions after the header", None)
+        return seen
 
 
 def _has_unmasked_pan(card: str) -> bool:
@@ -393,22 +391,57 @@ def _statement(key: tuple[str, str], txs: list[ParsedTransaction]) -> ParsedStat
     )
 
 
-def _duplicates(hashes: array[int], lines: array[int]) -> Iterator[tuple[int, int]]:
-    """(line, first line) of every repeated transaction_id, in file order of the repeats."""
-    if len(hashes) < 2:
-        return
-    import numpy as np
+class _SeenIds:
+    """Which transaction ids a file has shown, in fixed memory (a Bloom filter of 2**27 bits,
+    16 MiB, five probes): memory does not grow with the file. A hit is only a suspect —
+    ``_confirm_duplicates`` reads the file once more for the few suspects to name both lines."""
 
-    h = np.frombuffer(hashes, dtype=np.int64)
-    order = np.argsort(h, kind="stable")
-    sorted_h = h[order]
-    same = np.flatnonzero(sorted_h[1:] == sorted_h[:-1])
-    if same.size == 0:
+    BITS = 1 << 27
+
+    def __init__(self) -> None:
+        self._bits = bytearray(self.BITS >> 3)
+        self.suspects: set[str] = set()
+
+    def add(self, tid: str) -> None:
+        h = hash(tid) & 0xFFFF_FFFF_FFFF_FFFF
+        h1, h2 = h % self.BITS, (h >> 27) | 1
+        bits, fresh = self._bits, False
+        for k in range(5):
+            idx = (h1 + k * h2) % self.BITS
+            byte, mask = idx >> 3, 1 << (idx & 7)
+            if not bits[byte] & mask:
+                fresh = True
+                bits[byte] |= mask
+        if not fresh:
+            self.suspects.add(tid)
+
+
+def _confirm_duplicates(
+    stream: BinaryIO, start: int | None, suspects: set[str]
+) -> Iterator[tuple[str, int | None]]:
+    """(message, line) for every real repeat of a suspected id, in file order."""
+    if start is None:  # a stream read once cannot be read again: name the id, not the lines
+        for tid in sorted(suspects):
+            yield (f"transaction_id {tid!r} appears more than once", None)
         return
-    found: list[tuple[int, int]] = []
-    run_start = -1
-    for i in same.tolist():
-        if i == 0 or sorted_h[i] != sorted_h[i - 1]:
-            run_start = i
-        found.append((lines[int(order[i + 1])], lines[int(order[run_start])]))
-    yield from sorted(found)
+    stream.seek(start)
+    text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
+    try:
+        reader = csv.reader(text)
+        next(reader, None)
+        first: dict[str, int] = {}
+        repeats: list[tuple[int, int]] = []
+        prev_end = 1
+        for row in reader:
+            line, prev_end = prev_end + 1, reader.line_num
+            if len(row) != _NCOLS or row[0] not in suspects:
+                continue
+            if row[0] in first:
+                repeats.append((line, first[row[0]]))
+            else:
+                first[row[0]] = line
+    finally:
+        with contextlib.suppress(ValueError):
+            text.detach()
+    for line, first_line in sorted(repeats):
+        yield (f"duplicate transaction_id (first on line {first_line})", line)
