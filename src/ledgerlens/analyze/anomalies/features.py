@@ -40,31 +40,6 @@ __all__ = [
     "model_matrix",
 ]
 
-_PLACE_STOP = frozenset(
-    [
-        "CD",
-        "CARD",
-        "CARTE",
-        "KARTE",
-        "PASVOLGNR",
-        "TRANSACTIE",
-        "TERM",
-        "ORIG",
-        "RATE",
-        "POS",
-        "PURCHASE",
-        "CB",
-        "X",
-        "DE",
-        "NL",
-        "FR",
-        "GB",
-        "US",
-        "KARTENZAHLUNG",
-        "GIROCARD",
-        "BETAALAUTOMAAT",
-    ]
-)
 _MAD_TO_SIGMA = 1.4826
 _MON = "JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC"
 # booking dates and times printed in the text: a re-sent payment differs only in these
