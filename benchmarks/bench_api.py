@@ -3,7 +3,8 @@ against a hello-world FastAPI app measured in the same run.
 
 A real load generator drives real servers over 127.0.0.1: ``wrk`` when it is installed
 (``apt-get install wrk``), else a bounded asyncio+httpx generator in a separate process.
-Measured: GET a page of 100 transactions (of 5,000 stored) and POST one transaction (a new
+Measured: GET a page of 100 transactions (of 5,000 stored), GET the insights feed (20 stored;
+issue 9's target: ≥ 40 % of hello-world's requests/s, p99 ≤ 20 ms) and POST one transaction (a new
 Idempotency-Key and transaction id per request: reserve, validate, store, complete). Reported:
 requests/s, p50 and p99 latency, and requests/s as a share of hello-world's. The rate limit is
 lifted for the run (one token drives all the load). Every loop is bounded by time and count.
@@ -48,6 +49,18 @@ with c.uow_factory() as uow:
                     dedup_key=f"seed-{i}")
         for i in range({rows})
     ])
+    # issue 9: a feed of 20 insights behind the insights consent (GET …/insights)
+    from datetime import UTC, datetime
+    from ledgerlens.core.ledger import ConsentGrant, Purpose
+    from ledgerlens.explain.model import Figure, Insight, InsightKind, Severity
+    now = datetime.now(UTC)
+    s.consents.grant(ConsentGrant("bench", Purpose.INSIGHTS, now, granted_by="bench"))
+    s.insights.upsert([
+        Insight(f"ins-{k}", "bench", InsightKind.LOW_BALANCE, Severity(1 + k % 4), f"Title {k}",
+                f"Message {k}", (Figure("balance", 1000 * k, "GBP"),), (f"seed-{k}",), 0.8,
+                "rule:bench", now, date(2099, 1, 1), f"bench-{k}", date(2026, 1, 1))
+        for k in range(20)
+    ], now)
     uow.commit()
 c.dispose()
 """
@@ -236,6 +249,7 @@ def run(quick: bool = False) -> dict[str, object]:
         hello = measure(f"http://127.0.0.1:{hello_port}/hello", {}, False)
         listed = measure(list_url, auth, False)
         posted = measure(post_url, auth, True)
+        feed = measure(f"{base}/v1/businesses/bench/insights", auth, False)
     finally:
         for p in procs:
             p.terminate()
@@ -251,13 +265,16 @@ def run(quick: bool = False) -> dict[str, object]:
         "seconds_per_run": seconds,
         "stored_transactions": rows,
     }
-    for name, m in (("hello", hello), ("get_transactions", listed), ("post_transaction", posted)):
+    runs = (("hello", hello), ("get_transactions", listed), ("post_transaction", posted),
+            ("get_insights", feed))  # fmt: skip
+    for name, m in runs:
         out[f"{name}_rps"] = round(m["rps"], 1)
         out[f"{name}_p50_ms"] = round(m["p50_ms"], 2)
         out[f"{name}_p99_ms"] = round(m["p99_ms"], 2)
         out[f"{name}_non2xx"] = int(m["errors"])
     out["get_transactions_vs_hello"] = round(listed["rps"] / hello["rps"], 3)
     out["post_transaction_vs_hello"] = round(posted["rps"] / hello["rps"], 3)
+    out["get_insights_vs_hello"] = round(feed["rps"] / hello["rps"], 3)
     return out
 
 

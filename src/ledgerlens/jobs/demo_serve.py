@@ -72,6 +72,20 @@ def _command(name: str) -> Any:
     return None
 
 
+def _world_now(container: Container, business_id: str) -> Any:
+    """The demo world's "now": the evening of its last booked day. The synthetic world
+    ends on a fixed day, so judged by the wall clock its recent events would already be stale
+    (expired) and the feed empty."""
+    from datetime import UTC, datetime, time
+
+    with container.uow_factory() as uow:
+        last = max((t.booking_date for t in uow.scope(business_id).transactions.iter_all()),
+                   default=None)  # fmt: skip
+    if last is None:
+        return None
+    return datetime.combine(last, time(18), UTC)
+
+
 def _insights(container: Container, services: Any, business_id: str) -> str:
     """Grant the demo owner's insights consent and refresh insights; '' or why it was skipped."""
     import ledgerlens.pipeline as pipeline
@@ -86,7 +100,7 @@ def _insights(container: Container, services: Any, business_id: str) -> str:
 
             for purpose in (Purpose.INSIGHTS,):
                 pipeline.dispatch(grant(business_id, purpose, "demo-owner"), services)
-        pipeline.dispatch(refresh(business_id), services)
+        pipeline.dispatch(refresh(business_id, now=_world_now(container, business_id)), services)
     except Exception as exc:  # noqa: BLE001 - a stage still being built must not stop the demo
         return f"insights: skipped ({type(exc).__name__})"
     return ""

@@ -107,6 +107,10 @@ def create_app(
 
     for module in (forecast, categories, anomalies, web):
         app.include_router(module.router)
+    from ledgerlens.serve.routes import audit, cards, insights, offers, preferences, privacy
+
+    for module in (insights, preferences, offers, cards, privacy, audit):
+        app.include_router(module.router)
     install_error_handlers(app)
     install_problem_schema(app)
     app.add_middleware(

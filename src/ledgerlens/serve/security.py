@@ -3,7 +3,9 @@
 A token (JWT) names its holder (``sub``), expires (``exp``) and grants roles per business,
 either as a ``biz`` claim ``{"<business_id>": "<role>"}`` or as scopes
 ``"business:<business_id>:<role>"`` (``scope`` string or ``scopes`` list). The scope
-``pii:read`` lets bank staff see unmasked names and IBANs.
+``pii:read`` lets bank staff see unmasked names and IBANs.  An employee's own cards come as a
+``cards`` claim ``{"<business_id>": ["<card_id>", …]}``: the card routes show and authorize
+only those.
 
 Development signs tokens with HS256 and a shared secret (``ledgerlens token`` issues them);
 production validates RS256 tokens from an identity provider against its JWKS
@@ -72,16 +74,38 @@ class Permission(enum.StrEnum):
     EXPORT = "export"  # the whole ledger, unmasked
     INGEST = "ingest"  # push transactions, upload statements
     ANNOTATE = "annotate"  # correct categories, mark unusual lines expected (owner)
+    READ_INSIGHTS = "read_insights"  # insights feed, digests, preferences, offers
+    MANAGE = "manage"  # insight actions, preferences, consent, card policy (owner)
+    READ_CARDS = "read_cards"  # cards and their policy (employees: their own card)
+    AUTHORIZE_CARD = "authorize_card"  # ask for a card authorization decision
+    ERASE = "erase"  # delete the whole business (owner)
+    AUDIT = "audit"  # the hash-chained decision log (bank staff only)
 
 
 _ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
-    Role.OWNER: frozenset(Permission),
+    Role.OWNER: frozenset(Permission) - {Permission.AUDIT},
     Role.ACCOUNTANT: frozenset(
-        {Permission.READ_BUSINESS, Permission.READ_LEDGER, Permission.EXPORT}
+        {
+            Permission.READ_BUSINESS,
+            Permission.READ_LEDGER,
+            Permission.EXPORT,
+            Permission.READ_INSIGHTS,
+            Permission.READ_CARDS,
+        }
     ),
-    # own cards only; until card routes exist that is the business's basics
-    Role.EMPLOYEE: frozenset({Permission.READ_BUSINESS}),
-    Role.BANK_STAFF: frozenset({Permission.READ_BUSINESS, Permission.READ_LEDGER}),
+    # own cards only (the card routes narrow to the token's card)
+    Role.EMPLOYEE: frozenset(
+        {Permission.READ_BUSINESS, Permission.READ_CARDS, Permission.AUTHORIZE_CARD}
+    ),
+    Role.BANK_STAFF: frozenset(
+        {
+            Permission.READ_BUSINESS,
+            Permission.READ_LEDGER,
+            Permission.READ_INSIGHTS,
+            Permission.READ_CARDS,
+            Permission.AUDIT,
+        }
+    ),
     Role.SERVICE: frozenset({Permission.INGEST}),
 }
 
@@ -94,6 +118,7 @@ class Principal:
     roles: Mapping[str, Role] = field(default_factory=dict)
     pii: bool = False
     token_key: str = ""  # a hash of the token: the rate limiter's key, never the token itself
+    cards: Mapping[str, frozenset[str]] = field(default_factory=dict)  # an employee's own cards
 
     def role_for(self, business_id: str) -> Role | None:
         return self.roles.get(business_id)
@@ -179,8 +204,14 @@ class TokenVerifier:
         if not isinstance(subject, str) or not subject:
             raise AuthError("invalid token (no subject)")
         roles, pii = _roles_from_claims(claims)
+        raw_cards = claims.get("cards")
+        cards = {
+            b: frozenset(c for c in ids if isinstance(c, str))
+            for b, ids in (raw_cards.items() if isinstance(raw_cards, Mapping) else ())
+            if isinstance(b, str) and isinstance(ids, list)
+        }
         digest = hashlib.sha256(token.encode("utf-8", "replace")).hexdigest()[:24]
-        return Principal(subject=subject, roles=roles, pii=pii, token_key=digest)
+        return Principal(subject=subject, roles=roles, pii=pii, token_key=digest, cards=cards)
 
 
 def issue_dev_token(
@@ -190,6 +221,7 @@ def issue_dev_token(
     ttl_hours: float = 12.0,
     pii: bool = False,
     now: datetime | None = None,
+    cards: Mapping[str, list[str]] | None = None,
 ) -> str:
     """A development token (HS256) granting ``grants``; production tokens come from the IdP."""
     if settings.algorithm != "HS256":
@@ -207,6 +239,8 @@ def issue_dev_token(
     }
     if pii:
         claims["scope"] = PII_SCOPE
+    if cards:
+        claims["cards"] = {b: list(ids) for b, ids in cards.items()}
     if settings.issuer:
         claims["iss"] = settings.issuer
     if settings.audience:

@@ -80,7 +80,7 @@ def test_security_headers_and_no_store(api: Api) -> None:
 def test_framework_errors_are_problems_too(api: Api) -> None:
     unknown = api.client.get("/v1/nothing-here")
     assert unknown.status_code == 404 and unknown.json()["type"] == "/problems/not-found"
-    wrong = api.client.delete(f"/v1/businesses/{A}", headers=api.headers())
+    wrong = api.client.put(f"/v1/businesses/{A}", headers=api.headers())
     assert wrong.status_code == 405 and wrong.headers["content-type"] == "application/problem+json"
     bad_json = api.client.post(
         f"/v1/businesses/{A}/transactions",

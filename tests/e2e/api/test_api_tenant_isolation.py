@@ -7,12 +7,17 @@ route and needs a request recipe below. A new route without a recipe fails
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.routing import iter_route_contexts
-from tests.e2e.api.conftest import ACC_B, TX_A, TX_B, A, Api, B
+from tests.e2e.api.conftest import ACC_A, ACC_B, T0, TX_A, TX_B, A, Api, B, make_api
 
+from ledgerlens.bootstrap import Container
+from ledgerlens.core.ledger import ConsentGrant, Purpose, Transaction
 from ledgerlens.serve.app import create_app
 
 MT940 = b""":20:STMT1
@@ -23,6 +28,9 @@ MT940 = b""":20:STMT1
 :86:COFFEE
 :62F:C260102GBP90,00
 """
+
+
+INS_A, INS_B = "ins-a-1", "ins-b-1"
 
 
 def _b_batch() -> dict[str, Any]:
@@ -36,7 +44,8 @@ def _b_batch() -> dict[str, Any]:
     return {"transactions": [row]}
 
 
-#: (method, path template) -> how to call it; ``{other}`` ids are resources of the target business
+#: (method, path template) -> how to call it; ``ids`` are resources of the target business,
+#: ``path`` fixed values of path parameters that name no resource (a purpose, a period)
 RECIPES: dict[tuple[str, str], dict[str, Any]] = {
     ("GET", "/v1/businesses/{business_id}"): {},
     ("GET", "/v1/businesses/{business_id}/accounts"): {},
@@ -71,7 +80,98 @@ RECIPES: dict[tuple[str, str], dict[str, Any]] = {
         "ids": {"transaction_id": {B: TX_B, A: TX_A}},
         "also_ok": (422,),
     },
+    # insights, preferences, consent (seeded below by the module's ``api``)
+    ("GET", "/v1/businesses/{business_id}/insights"): {},
+    **{
+        ("POST", f"/v1/businesses/{{business_id}}/insights/{{insight_id}}/{action}"): {
+            "ids": {"insight_id": {B: INS_B, A: INS_A}}
+        }
+        for action in ("dismiss", "mute", "act")
+    },
+    ("GET", "/v1/businesses/{business_id}/digests/{period}"): {"path": {"period": "weekly"}},
+    ("GET", "/v1/businesses/{business_id}/preferences"): {},
+    ("PUT", "/v1/businesses/{business_id}/preferences"): {"json": {"muted_kinds": ["fx_tip"]}},
+    ("GET", "/v1/businesses/{business_id}/consents"): {},
+    ("POST", "/v1/businesses/{business_id}/consents/{purpose}"): {
+        "path": {"purpose": "model_improvement"}
+    },
+    ("DELETE", "/v1/businesses/{business_id}/consents/{purpose}"): {
+        "path": {"purpose": "data_sharing"}
+    },
+    # offers, cards, policies, authorization
+    ("GET", "/v1/businesses/{business_id}/offers"): {},
+    ("POST", "/v1/businesses/{business_id}/offers/{offer_id}/dismiss"): {
+        "path": {"offer_id": "overdraft"}
+    },
+    ("GET", "/v1/businesses/{business_id}/cards"): {},
+    ("GET", "/v1/businesses/{business_id}/card-policy"): {},
+    ("PUT", "/v1/businesses/{business_id}/card-policy"): {"json": lambda: _policy("v2")},
+    ("POST", "/v1/businesses/{business_id}/cards/authorize"): {
+        "json": {
+            "card_id": "card-b1",
+            "merchant": "OFFICE WORLD",
+            "mcc": "5943",
+            "amount": "10.00",
+            "currency": "GBP",
+            "at": "2026-01-10T10:00:00Z",
+        },
+        "idempotent": True,
+    },
+    # the business's data
+    ("GET", "/v1/businesses/{business_id}/export/archive"): {},
+    ("DELETE", "/v1/businesses/{business_id}"): {},
 }
+
+
+def _policy(version: str) -> dict[str, Any]:
+    return {
+        "policy_id": "staff-cards",
+        "version": version,
+        "currency": "GBP",
+        "timezone": "UTC",
+        "roles": {"staff": {"blocked_mccs": ["7995"], "per_transaction_limit": "300.00"}},
+        "employees": {"emp-1": {"role": "staff"}},
+        "cards": {"card-b1": "emp-1", "card-a1": "emp-1"},
+    }
+
+
+def _seed_more(container: Container) -> None:
+    """What the issue-9 routes address: an insight, consents, a card line and a policy each."""
+    from ledgerlens.explain.model import Figure, Insight, InsightKind, Severity
+
+    with container.uow_factory() as uow:
+        for bid, acc, ins, card in ((A, ACC_A, INS_A, "card-a1"), (B, ACC_B, INS_B, "card-b1")):
+            scope: Any = uow.scope(bid)
+            for purpose in (Purpose.INSIGHTS, Purpose.OFFERS, Purpose.DATA_SHARING):
+                scope.consents.grant(ConsentGrant(bid, purpose, T0, granted_by="seed"))
+            scope.insights.upsert(
+                [
+                    Insight(
+                        ins, bid, InsightKind.LOW_BALANCE, Severity.WARNING, "Low balance",
+                        "Your balance may run low.", (Figure("balance", 1000, "GBP"),), (),
+                        0.8, "rule:test", T0,
+                        date(2026, 3, 1), f"dedup-{bid}", date(2026, 2, 1),
+                    )
+                ],
+                T0,
+            )  # fmt: skip
+            scope.card_policies.save(_policy("v1"), "seed")
+            card_tx = Transaction(
+                transaction_id=f"{bid}-card-1", business_id=bid, account_id=acc,
+                booking_date=date(2026, 1, 9), value_date=None, amount_minor=-2500,
+                currency="GBP", description="CARD OFFICE WORLD", card_id=card,
+                dedup_key=f"seed:card:{bid}",
+            )  # fmt: skip
+            scope.transactions.add_new([card_tx])
+        uow.commit()
+
+
+@pytest.fixture
+def api(tmp_path: Path) -> Iterator[Api]:
+    """The folder's ``api`` plus what the issue-9 routes address (both businesses alike)."""
+    for made in make_api(f"sqlite:///{tmp_path / 'api.db'}"):
+        _seed_more(made.container)
+        yield made
 
 
 def _tenant_routes() -> list[tuple[str, str]]:
@@ -99,7 +199,7 @@ def test_every_tenant_route_has_a_recipe() -> None:
 
 def _call(api: Api, method: str, template: str, business: str, owner_of: str, resource_of: str):  # type: ignore[no-untyped-def]
     recipe = RECIPES[(method, template)]
-    path_ids = {"business_id": business}
+    path_ids = {"business_id": business, **recipe.get("path", {})}  # not tenant resources
     for name, by_business in recipe.get("ids", {}).items():
         path_ids[name] = by_business[resource_of]
     headers = api.headers(owner_of)

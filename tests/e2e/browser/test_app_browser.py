@@ -91,7 +91,7 @@ def test_mute_an_insight_kind(page: Any, demo: DemoServer) -> None:
         pytest.skip("the demo owner has no insight to mute")
     page.goto(f"{demo.base_url}/app/#/insight/{items[0]['insight_id']}")
     page.get_by_test_id("mute-kind").click()
-    assert "will not get" in page.locator("#toast").inner_text()
+    page.locator("#toast", has_text="will not get").wait_for()  # the toast follows the POST
 
 
 def test_offline_the_cached_home_still_shows(page: Any, context: Any, demo: DemoServer) -> None:
