@@ -80,18 +80,18 @@ def test_recategorize_and_a_similar_transaction_follows(page: Any) -> None:
 
 
 def test_mute_an_insight_kind(page: Any, demo: DemoServer) -> None:
-    probe = httpx.get(
-        f"{demo.base_url}/v1/businesses/{demo.business_id}/insights",
-        headers={"Authorization": "Bearer " + demo.login_url.split("#token=")[1]},
-    )
-    if probe.status_code in (404, 405, 501):
-        pytest.skip("the insights routes (issue 8) are not served yet: nothing to mute")
+    auth = {"Authorization": "Bearer " + demo.login_url.split("#token=")[1]}
+    base = f"{demo.base_url}/v1/businesses/{demo.business_id}"
+    probe = httpx.get(f"{base}/insights", headers=auth)
+    assert probe.status_code == 200, probe.text
     items = probe.json().get("items", [])
-    if not items:
-        pytest.skip("the demo owner has no insight to mute")
+    assert items, "the demo owner should have insights to mute"
+    kind = items[0]["kind"]
     page.goto(f"{demo.base_url}/app/#/insight/{items[0]['insight_id']}")
     page.get_by_test_id("mute-kind").click()
     page.locator("#toast", has_text="will not get").wait_for()  # the toast follows the POST
+    prefs = httpx.get(f"{base}/preferences", headers=auth).json()
+    assert kind in prefs["muted_kinds"]
 
 
 def test_offline_the_cached_home_still_shows(page: Any, context: Any, demo: DemoServer) -> None:
