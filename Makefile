@@ -42,7 +42,9 @@ coverage-doc: install
 screenshots: install browser
 	$(BIN)/python -m ledgerlens.jobs.screenshots --out docs/screenshots
 
+# the forecast is measured side by side with its peers (Prophet, statsforecast): an extra
 bench: install
+	$(BIN)/python -m pip install --quiet -e '.[dev,peers]'
 	$(BIN)/python -m benchmarks.run
 
 clean:
