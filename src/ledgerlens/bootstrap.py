@@ -133,11 +133,6 @@ def _notifiers(settings: Settings) -> dict[object, object]:
     return out
 
 
-def _ensure_sqlite_dir(url: str) -> None:
-    if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
-        Path(url.removeprefix("sqlite:///")).expanduser().parent.mkdir(parents=True, exist_ok=True)
-
-
 def bootstrap(
     settings: Settings | None = None, *, upgrade: bool = True, load_models: bool = False
 ) -> Container:
@@ -151,7 +146,6 @@ def bootstrap(
     from ledgerlens.adapters.db.unit_of_work import sql_uow_factory
 
     settings = settings or get_settings()
-    _ensure_sqlite_dir(settings.db.url)
     if upgrade:
         upgrade_database(settings.db.url)
     engine = create_engine_for(settings.db.url)

@@ -106,3 +106,20 @@ def uow_factory(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Call
     eng = create_engine_for(url)
     yield sql_uow_factory(eng)
     eng.dispose()
+
+
+@pytest.fixture(scope="session")
+def categorizer() -> Any:
+    """The shipped categorizer, loaded once per test process (loading takes seconds)."""
+    from ledgerlens.adapters.model_store import load_categorizer
+
+    model, _ = load_categorizer()
+    return model
+
+
+@pytest.fixture(scope="session")
+def fx_rates() -> Any:
+    """ECB rates for cross-currency transfer matching, built once per test process."""
+    from ledgerlens.enrich.transfers import EcbRates
+
+    return EcbRates.load()

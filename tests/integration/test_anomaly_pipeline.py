@@ -54,21 +54,6 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return write_synthetic_world(2, 6, SEED, tmp_path_factory.mktemp("anomaly-world"), workers=1)
 
 
-@pytest.fixture(scope="module")
-def categorizer() -> Any:
-    from ledgerlens.adapters.model_store import load_categorizer
-
-    model, _ = load_categorizer()
-    return model
-
-
-@pytest.fixture(scope="module")
-def fx_rates() -> Any:
-    from ledgerlens.enrich.transfers import EcbRates
-
-    return EcbRates.load()
-
-
 def _rows(path: Path) -> list[dict[str, str]]:
     with path.open(encoding="utf-8", newline="") as fh:
         return list(csv.DictReader(fh))

@@ -44,11 +44,9 @@ def _container(upgrade: bool = True):  # type: ignore[no-untyped-def]
 def db_upgrade() -> None:
     """Create or migrate the database schema to the newest version."""
     from ledgerlens.adapters.db.engine import upgrade_database
-    from ledgerlens.bootstrap import _ensure_sqlite_dir
     from ledgerlens.config import get_settings
 
     url = get_settings().db.url
-    _ensure_sqlite_dir(url)
     upgrade_database(url)
     console.print(f"database at head: {_safe_url(url)}")
 

@@ -82,8 +82,10 @@ def test_api_conforms_to_its_openapi_document(case: schemathesis.Case, api: Api)
             case.path_parameters["transaction_id"] = TX_A
     # a case probing the Authorization header itself keeps what schemathesis generated
     headers = None if negative("header") else api.headers()
-    case.call_and_validate(
+    # call_and_validate raises on any failed check (server error, schema violation, …)
+    response = case.call_and_validate(
         headers=headers,
         excluded_checks=[positive_data_acceptance],
         additional_checks=[refusals_are_semantic],
     )
+    assert response.status_code < 500
