@@ -94,6 +94,11 @@ def shortfall_metrics(
         ks = np.array([len(wk) > 5 and wk[5] == kind for wk in weeks]) & sel & (y == 1)
         if ks.any():
             by_kind[f"recall_{kind}"] = round(float((p[ks] >= 0.5).mean()), 3)
+    if by_kind and truth.any():
+        # what a forecaster that foresaw every foreseeable gap perfectly (and none of the
+        # unannounced shocks) would reach: the honest upper bound of the all-gaps recall
+        fore = np.array([len(wk) > 5 and wk[5] == "foreseeable" for wk in weeks]) & sel & (y == 1)
+        by_kind["recall_ceiling"] = round(float(fore.sum() / truth.sum()), 3)
     return {
         **by_kind,
         "weeks": len(p),

@@ -165,6 +165,12 @@ def _targets(sec: dict) -> list[str]:
         ),
         ("… unforeseeable gaps only", s.get("recall_unforeseeable", float("nan")), "–", None),
         (
+            "… ceiling of all-gaps recall (share of short weeks in foreseeable gaps)",
+            s.get("recall_ceiling", float("nan")),
+            "–",
+            None,
+        ),
+        (
             "shortfall precision @0.5, weeks 2–8",
             s["precision_at_0.5"],
             "≥ 0.70",

@@ -48,6 +48,8 @@ def test_shortfall_metrics_count_weeks_two_to_eight_only() -> None:
     m = shortfall_metrics(weeks)
     assert m["recall_at_0.5"] == 0.5 and m["precision_at_0.5"] == 0.5
     assert m["recall_foreseeable"] == 1.0 and m["recall_unforeseeable"] == 0.0
+    # one of the two short weeks in the window comes from a foreseeable gap
+    assert m["recall_ceiling"] == 0.5
     assert m["weeks_2_8"] == 3 and m["short_weeks"] == 4
     assert m["median_lead_days"] == 0.0 + np.median([0, 56])
 
