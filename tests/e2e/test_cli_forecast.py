@@ -138,3 +138,23 @@ def test_forecast_for_a_business_in_the_database(
         assert missing.exit_code != 0
     finally:
         get_settings.cache_clear()
+
+
+def test_calibrate_forecast_writes_an_isotonic_map_and_refuses_the_test_seed(
+    tmp_path: Path,
+) -> None:
+    out = tmp_path / "cal.json"
+    refused = CliRunner().invoke(
+        _app(), ["calibrate-forecast", "--seed", "9090", "--businesses", "4", "--output", str(out)]
+    )
+    assert refused.exit_code != 0 and not out.exists()
+
+    res = CliRunner().invoke(
+        _app(), ["calibrate-forecast", "--seed", "5", "--businesses", "8", "--output", str(out)]
+    )
+    assert res.exit_code == 0, res.output
+    cal = json.loads(out.read_text(encoding="utf-8"))
+    assert cal["version"].startswith("synth-seed5-8@")
+    assert cal["evidence"]["weeks"] == 8 * 13
+    assert cal["x"][0] == 0.0 and cal["x"][-1] == 1.0
+    assert all(a <= b for a, b in zip(cal["y"], cal["y"][1:], strict=False))  # monotone

@@ -142,6 +142,47 @@ def backtest_cmd(
         console.print(render_markdown(results))
 
 
+def calibrate_cmd(
+    world: Annotated[
+        Path | None, typer.Option("--world", help="A written *validation* synthetic world.")
+    ] = None,
+    businesses: Annotated[
+        int, typer.Option("--businesses", help="Generate a validation world this big.")
+    ] = 400,
+    seed: Annotated[
+        int, typer.Option("--seed", help="Seed of the validation world (not the test seed).")
+    ] = 7,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", help="Where to write the calibration (default: the shipped one)."),
+    ] = None,
+) -> None:
+    """Fit the weekly shortfall calibration on a validation world and write it as JSON.
+
+    The test world (``backtest``'s default seed) is never used here, so the backtest judges
+    the calibration on businesses it was not fitted on.
+    """
+    from ledgerlens.analyze.cashflow.model import FORECAST_VERSION
+    from ledgerlens.analyze.cashflow.shortfall import CALIBRATION_FILE
+    from ledgerlens.ml.forecast_report import fit_world_calibration
+    from ledgerlens.ml.synth_data import write_synthetic_world
+
+    if seed == DEFAULT_SEED:
+        raise typer.BadParameter("the backtest's test seed cannot be used for calibration")
+    target = output or Path(__file__).resolve().parents[1] / "analyze" / "cashflow" / (
+        CALIBRATION_FILE
+    )
+    with tempfile.TemporaryDirectory(prefix="ledgerlens-cal-") as tmp:
+        wdir = world or write_synthetic_world(businesses, 18, seed, Path(tmp) / "world")
+        n = businesses if world is None else "?"
+        version = f"synth-seed{seed}-{n}@{FORECAST_VERSION}"
+        cal = fit_world_calibration(wdir, target, version)
+    console.print(
+        f"calibration {cal.version}: {cal.evidence['weeks']} weeks, "
+        f"{cal.evidence['positives']} short → {target}"
+    )
+
+
 def _clean(obj: object) -> object:
     if isinstance(obj, float) and math.isnan(obj):
         return None
@@ -155,3 +196,4 @@ def _clean(obj: object) -> object:
 def register(app: typer.Typer) -> None:
     app.command("forecast")(forecast_cmd)
     app.command("backtest")(backtest_cmd)
+    app.command("calibrate-forecast")(calibrate_cmd)
