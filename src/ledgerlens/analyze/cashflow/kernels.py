@@ -38,7 +38,7 @@ class KernelParams:
     yearly_weight: float = 1.0
     dom_shrink: float = 8.0
     dow_shrink: float = 4.0
-    noise_days: int = 91  # recent errors: 182 days blurred the level and widened bands (docs)
+    noise_days: int = 182
     block_days: int = 7
     level_sd: float = 0.10  # per-path level shift, in units of the daily error sd / sqrt(7)
     n_paths: int = 400
