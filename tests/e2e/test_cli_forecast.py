@@ -13,6 +13,7 @@ import typer
 from typer.testing import CliRunner
 
 from ledgerlens.jobs.cli_forecast import register
+from ledgerlens.ml.forecast_world import SHORTFALL_ORIGINS_AHEAD
 
 pytestmark = pytest.mark.slow
 
@@ -155,6 +156,8 @@ def test_calibrate_forecast_writes_an_isotonic_map_and_refuses_the_test_seed(
     assert res.exit_code == 0, res.output
     cal = json.loads(out.read_text(encoding="utf-8"))
     assert cal["version"].startswith("synth-seed5-8@")
-    assert cal["evidence"]["weeks"] == 8 * 13
+    # every business at the history end and at each weekly origin after it
+    weeks_each = sum(13 - d // 7 for d in (0, *SHORTFALL_ORIGINS_AHEAD))
+    assert cal["evidence"]["weeks"] == 8 * weeks_each
     assert cal["x"][0] == 0.0 and cal["x"][-1] == 1.0
     assert all(a <= b for a, b in zip(cal["y"], cal["y"][1:], strict=False))  # monotone

@@ -112,7 +112,7 @@ def backtest_cmd(
     ] = True,
     baseline_limit: Annotated[
         int, typer.Option("--baseline-limit", help="Cases for AutoETS/Prophet.")
-    ] = 40,
+    ] = 90,
     as_json: Annotated[bool, typer.Option("--json", help="Print metrics as JSON.")] = False,
     doc: Annotated[
         Path | None, typer.Option("--doc", help="Evaluation document to update.")

@@ -44,8 +44,8 @@ __all__ = [
 MARK_START = "<!-- forecast:start -->"
 MARK_END = "<!-- forecast:end -->"
 MASE_DAYS = 28
-# (week 1..13, raw, calibrated, truth, business, gap kind)
-WeekScore = tuple[int, float, float, bool, str, str]
+# (week 1..13 after the origin, raw, calibrated, truth, business, gap kind at the origin, origin)
+WeekScore = tuple  # (week, raw, calibrated, short, business, gap kind[, origin])
 
 
 def mase(
@@ -85,10 +85,11 @@ def shortfall_metrics(
     sel = (arr[:, 0] >= lo) & (arr[:, 0] <= hi)
     pred, truth = p[sel] >= 0.5, y[sel] == 1
     tp = int((pred & truth).sum())
-    leads: dict[str, int] = {}
-    for (w, _raw, _cal, t, bid, *_), pv in zip(weeks, p, strict=True):
-        if t and pv >= 0.5 and bid not in leads:
-            leads[bid] = 7 * (w - 1)
+    leads: dict[tuple[str, object], int] = {}
+    for (w, _raw, _cal, t, bid, *rest), pv in zip(weeks, p, strict=True):
+        key = (bid, rest[1] if len(rest) > 1 else None)  # per business and origin
+        if t and pv >= 0.5 and key not in leads:
+            leads[key] = 7 * (w - 1)
     by_kind: dict[str, float] = {}
     for kind in ("foreseeable", "unforeseeable"):
         ks = np.array([len(wk) > 5 and wk[5] == kind for wk in weeks]) & sel & (y == 1)
@@ -126,7 +127,15 @@ def _ours(case: BacktestCase, params: KernelParams, cal: Calibration):  # type: 
                 break
             raw = float((block.min(axis=1) < case.inp.buffer_minor).mean())
             weeks.append(
-                (w + 1, raw, float(cal.apply(raw)), short, case.business_id, case.gap_kind)
+                (
+                    w + 1,
+                    raw,
+                    float(cal.apply(raw)),
+                    short,
+                    case.business_id,
+                    case.gap_kind,
+                    case.origin,
+                )
             )
     return (p50, p10, p90), weeks
 

@@ -56,7 +56,11 @@ def run_backtest(
             **evaluate_cases(cases, methods=HEAVY, baseline_limit=baseline_limit),
         }
     else:
-        from ledgerlens.ml.forecast_world import iter_cases, load_world_truth
+        from ledgerlens.ml.forecast_world import (
+            SHORTFALL_ORIGINS_AHEAD,
+            iter_cases,
+            load_world_truth,
+        )
 
         wdir = _world(world, businesses, seed, tmp)
         truth = load_world_truth(wdir)
@@ -64,9 +68,10 @@ def run_backtest(
             "dir": wdir.name if world else f"generated seed={seed}",
             "businesses": len(truth.weekly),
         }
-        cases = list(iter_cases(wdir, mode="truth", truth=truth))
+        ahead = SHORTFALL_ORIGINS_AHEAD
+        cases = list(iter_cases(wdir, mode="truth", truth=truth, origins_ahead_days=ahead))
         out["synthetic_truth"] = evaluate_cases(cases, methods=HEAVY, baseline_limit=baseline_limit)
-        cases = list(iter_cases(wdir, mode="enriched", truth=truth))
+        cases = list(iter_cases(wdir, mode="enriched", truth=truth, origins_ahead_days=ahead))
         out["synthetic_enriched"] = evaluate_cases(cases, methods=("naive", "seasonal_naive"))
     if real and real_root.is_dir():
         from ledgerlens.ml.forecast_real import evaluate_real
@@ -82,9 +87,12 @@ def run_backtest(
 def fit_world_calibration(world: Path, path: Path, version: str) -> Calibration:
     """Fit the shortfall calibration on a *validation* world's raw weekly probabilities."""
     from ledgerlens.ml.forecast_eval import evaluate_cases
-    from ledgerlens.ml.forecast_world import iter_cases
+    from ledgerlens.ml.forecast_world import SHORTFALL_ORIGINS_AHEAD, iter_cases
 
-    cases = iter_cases(world, mode="truth", origins_back_days=(0,))
+    # the same origins the backtest scores the shortfall at: the history end and weekly after
+    cases = iter_cases(
+        world, mode="truth", origins_back_days=(0,), origins_ahead_days=SHORTFALL_ORIGINS_AHEAD
+    )
     res = evaluate_cases(cases, methods=(), calibration=Calibration())
     weeks = res["week_scores"]
     raw = np.array([w[1] for w in weeks])
@@ -211,7 +219,11 @@ def render_markdown(res: dict) -> str:
     if "world" in res:
         out.append(
             f"World: {res['world']['dir']}, {res['world']['businesses']} businesses, "
-            "origins at history end and 4/8/12 weeks before."
+            "origins at the history end, 4/8/12 weeks before it and 1–5 weeks into the hidden "
+            "13 weeks (the forecast re-runs weekly as lines arrive; an origin sees only lines up "
+            "to it). Shortfall weeks are scored at the history end and the origins after it; "
+            "a gap counts as foreseeable at an origin unless its unannounced causes (the biggest "
+            "customer stops paying, demand drops, a surprise bill) have not all begun by then."
         )
         out.append("")
     for key, title in titles.items():

@@ -11,6 +11,15 @@ different questions:
 - ``enriched``: what LedgerLens itself derives from the canonical CSV alone — recurring series
   from ``enrich.recurring.detect_recurring``; no open invoices (the CSV has none). This is what
   a bank gets today.
+
+Origins: some weeks *before* the history end (``origins_back_days``: the balance forecast's
+MASE and coverage) and, for the weekly shortfall, the history end and weekly origins *into*
+the hidden 13 weeks (``origins_ahead_days``) — the forecast runs again every week as new lines
+arrive, as it does in production. An origin ahead sees the hidden lines up to that day (never
+after); its weeks are the truth weeks that start after it, so weeks 2–8 ahead of an origin
+five weeks in are the truth's weeks 7–13. An unforeseeable gap (the biggest customer stops
+paying, demand drops, a surprise bill) cannot be seen before its causes begin; the weeks after
+that are scored as foreseeable, an upper bound on what the data shows by then.
 """
 
 from __future__ import annotations
@@ -18,7 +27,7 @@ from __future__ import annotations
 import csv
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -35,10 +44,22 @@ from ledgerlens.analyze.cashflow.known_items import (
     series_items,
 )
 from ledgerlens.analyze.cashflow.model import ForecastInput
+from ledgerlens.core.ledger import Transaction
 from ledgerlens.core.money import currency_exponent, to_minor
-from ledgerlens.ml.synth_data import BusinessData, iter_business_data
+from ledgerlens.ml.synth_data import BusinessData, BusinessTruth, iter_business_data, load_future
 
-__all__ = ["BacktestCase", "fx_to_base", "iter_cases", "load_world_truth"]
+__all__ = [
+    "SHORTFALL_ORIGINS_AHEAD",
+    "BacktestCase",
+    "fx_to_base",
+    "gap_kind_at",
+    "iter_cases",
+    "load_world_truth",
+]
+
+# weekly origins into the hidden future at which the shortfall is scored (weeks 2–8 ahead of
+# the last one, day 35, still end inside the 13 truth weeks)
+SHORTFALL_ORIGINS_AHEAD: tuple[int, ...] = (7, 14, 21, 28, 35)
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +69,7 @@ class WorldTruth:
     weekly: dict[str, list[tuple[date, bool, int]]]  # business → (week_start, shortfall, min)
     history_end: date
     gap_kind: dict[str, str]  # business → "foreseeable" | "unforeseeable" | "none"
+    causes_begin: dict[str, date]  # unforeseeable gaps: the day the last unannounced cause begins
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,12 +109,28 @@ def load_world_truth(world_dir: Path) -> WorldTruth:
                 (date.fromisoformat(row["week_start"]), row["shortfall"] == "1", 0)
             )
     gap: dict[str, str] = {}
+    causes: dict[str, date] = {}
     with (truth / "businesses_truth.csv").open(encoding="utf-8", newline="") as fh:
         for row in csv.DictReader(fh):
             kind = "foreseeable" if row["gap_foreseeable"] == "1" else "unforeseeable"
             gap[row["business_id"]] = kind if row["cash_gap"] == "1" else "none"
+            if kind == "unforeseeable" and row.get("gap_causes_begin"):
+                causes[row["business_id"]] = date.fromisoformat(row["gap_causes_begin"])
     manifest = json.loads((truth / "manifest.json").read_text(encoding="utf-8"))
-    return WorldTruth(daily, items, weekly, date.fromisoformat(manifest["history_end"]), gap)
+    end = date.fromisoformat(manifest["history_end"])
+    return WorldTruth(daily, items, weekly, end, gap, causes)
+
+
+def gap_kind_at(truth: WorldTruth, business_id: str, origin: date) -> str:
+    """Whether a business's gap could be seen at ``origin``. An unforeseeable gap has
+    unannounced causes (the biggest customer stops paying at the history end, demand drops,
+    perhaps a surprise bill); once the last of them has begun it counts as foreseeable — an
+    upper bound, since a demand drop takes weeks to show in the data."""
+    kind = truth.gap_kind.get(business_id, "")
+    hit = truth.causes_begin.get(business_id)
+    if kind == "unforeseeable" and hit is not None and hit <= origin:
+        return "foreseeable"
+    return kind
 
 
 _RATES: dict[tuple[str, str, date], float] = {}
@@ -125,6 +163,23 @@ def _ecb():  # type: ignore[no-untyped-def]
     return _ECB[0]
 
 
+def _with_future(
+    data: BusinessData, future: tuple[tuple[Transaction, ...], BusinessTruth] | None
+) -> BusinessData:
+    """History and hidden future in one ``BusinessData``; callers cut it at their origin."""
+    if future is None:
+        return data
+    txs, ft = future
+    h = data.truth
+    merged = BusinessTruth(
+        {**h.category, **ft.category},
+        {**h.transfer_pair, **ft.transfer_pair},
+        {**h.recurring_series, **ft.recurring_series},
+        {**h.anomaly, **ft.anomaly},
+    )
+    return replace(data, transactions=data.transactions + txs, truth=merged)
+
+
 def _truth_items(data: BusinessData, truth: WorldTruth, origin: date, horizon: int):  # type: ignore[no-untyped-def]
     """Known items and explained lines from the world's truth at ``origin``."""
     explained = set(data.truth.recurring_series)
@@ -151,7 +206,7 @@ def _truth_items(data: BusinessData, truth: WorldTruth, origin: date, horizon: i
                         row["counterparty_name"],
                     )
                 )
-    else:  # earlier origin: the truth series' real next occurrences; invoices unknown
+    else:  # other origins: the truth series' real next occurrences; invoices unknown
         sched = [
             ScheduledPayment(
                 t.account_id,
@@ -185,6 +240,7 @@ def iter_cases(
     world_dir: Path,
     *,
     origins_back_days: tuple[int, ...] = (0, 28, 56, 84),
+    origins_ahead_days: tuple[int, ...] = (),
     horizon_days: int = 91,
     mode: str = "truth",
     splits: tuple[str, ...] = ("train", "validation", "test"),
@@ -192,12 +248,17 @@ def iter_cases(
 ) -> Iterator[BacktestCase]:
     """Backtest cases for every business (in the given splits) and every origin."""
     truth = truth or load_world_truth(world_dir)
+    if any(d <= 0 or d % 7 for d in origins_ahead_days):
+        raise ValueError("origins ahead of the history end must be whole weeks after it")
+    future = load_future(world_dir)
+    offsets = [-b for b in origins_back_days] + [d for d in origins_ahead_days]
     for data in iter_business_data(world_dir):
         if data.split not in splits:
             continue
+        data = _with_future(data, future.get(data.business_id))
         bal = truth.daily[data.business_id]
-        for back in origins_back_days:
-            origin = truth.history_end - timedelta(days=back)
+        for offset in offsets:
+            origin = truth.history_end + timedelta(days=offset)
             if mode == "truth":
                 items, explained, rates = _truth_items(data, truth, origin, horizon_days)
             else:
@@ -230,8 +291,10 @@ def iter_cases(
                 actual += f * np.array([series.get(d, np.nan) for d in days], dtype=float)
                 hist += f * np.array([series.get(d, np.nan) for d in hdays], dtype=float)
             weeks: tuple[tuple[date, bool], ...] = ()
-            if back == 0:
-                weeks = tuple((w, s) for w, s, _ in truth.weekly.get(data.business_id, []))
+            if offset >= 0:  # the truth weeks that start after the origin
+                weeks = tuple(
+                    (w, s) for w, s, _ in truth.weekly.get(data.business_id, []) if w > origin
+                )
             yield BacktestCase(
                 data.business_id,
                 data.split,
@@ -241,5 +304,5 @@ def iter_cases(
                 actual,
                 hist,
                 weeks,
-                truth.gap_kind.get(data.business_id, ""),
+                gap_kind_at(truth, data.business_id, origin),
             )

@@ -9,7 +9,9 @@ Small, stable API (the categorizer's training code uses it too):
 
 - ``write_synthetic_world(n_businesses, months, seed, out_dir)`` — generate and write CSV + truth;
 - ``iter_business_data(world_dir)`` — ``BusinessData`` per business, in file order;
-- ``load_truth(world_dir)`` — ``{business_id: BusinessTruth}`` (history lines only).
+- ``load_truth(world_dir)`` — ``{business_id: BusinessTruth}`` (history lines only);
+- ``load_future(world_dir)`` — the hidden 13 weeks as they later arrive, with their truth, for
+  backtests whose origins move forward into that future (``ml.forecast_world``).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ __all__ = [
     "BusinessData",
     "BusinessTruth",
     "iter_business_data",
+    "load_future",
     "load_truth",
     "write_synthetic_world",
 ]
@@ -66,9 +69,11 @@ def write_synthetic_world(
     return Path(out_dir)
 
 
-def load_truth(world_dir: Path) -> dict[str, BusinessTruth]:
-    """Read ``truth/transactions_truth.csv`` (history lines only) grouped by business."""
+def load_truth(world_dir: Path, *, hidden: bool = False) -> dict[str, BusinessTruth]:
+    """Read ``truth/transactions_truth.csv`` grouped by business: the history lines, or with
+    ``hidden`` the hidden-future lines instead."""
     out: dict[str, BusinessTruth] = {}
+    skip = "0" if hidden else "1"
     path = Path(world_dir) / "truth" / "transactions_truth.csv"
     with path.open(encoding="utf-8", newline="") as fh:
         reader = csv.reader(fh)
@@ -78,7 +83,7 @@ def load_truth(world_dir: Path) -> dict[str, BusinessTruth]:
         i_pair, i_series = ix["transfer_pair_id"], ix["recurring_series_id"]
         i_anom, i_future = ix["anomaly_kind"], ix["hidden_future"]
         for row in reader:
-            if row[i_future] == "1":
+            if row[i_future] == skip:
                 continue
             bid, tid = row[i_bid], row[i_tid]
             t = out.get(bid)
@@ -142,6 +147,18 @@ def _read_transactions(path: Path) -> list[Transaction]:
                 )
             )
     return out
+
+
+def load_future(world_dir: Path) -> dict[str, tuple[tuple[Transaction, ...], BusinessTruth]]:
+    """The hidden future per business: its lines (``truth/future_transactions.csv``, canonical
+    layout, read by the production parser) and their truth. Never model input at the history
+    end; a backtest origin later than the history end sees the part up to that origin."""
+    world_dir = Path(world_dir)
+    truth = load_truth(world_dir, hidden=True)
+    grouped: dict[str, list[Transaction]] = {}
+    for t in _read_transactions(world_dir / "truth" / "future_transactions.csv"):
+        grouped.setdefault(t.business_id, []).append(t)
+    return {bid: (tuple(txs), truth.get(bid, BusinessTruth())) for bid, txs in grouped.items()}
 
 
 def iter_business_data(world_dir: Path) -> Iterator[BusinessData]:

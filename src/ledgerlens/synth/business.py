@@ -136,7 +136,8 @@ def _activity(
     hist_days: int,
     growth: float,
     future_drop: bool,
-) -> np.ndarray:
+) -> tuple[np.ndarray, int]:
+    """Daily activity multiplier, and the day a future demand drop starts (-1: none)."""
     season = np.asarray(arch_season)[[mo.month - 1 for mo in months]]
     month_noise = rng.lognormal(0.0, 0.07, len(months))
     t = np.arange(n_days) / 30.44
@@ -144,10 +145,11 @@ def _activity(
     if rng.random() < 0.15:  # a shock inside the history (a road closure, a lost contract)
         s = int(rng.integers(30, max(31, hist_days - 60)))
         act[s : s + int(rng.integers(20, 90))] *= rng.uniform(0.5, 0.8)
+    drop = -1
     if future_drop:
-        s = hist_days + int(rng.integers(0, 21))
-        act[s:] *= 0.55
-    return act
+        drop = hist_days + int(rng.integers(0, 21))
+        act[drop:] *= 0.55
+    return act, drop
 
 
 def generate_business(
@@ -183,7 +185,7 @@ def generate_business(
     growth = float(rng.normal(0.004, 0.01))
     if gap and foreseeable:
         growth = -abs(growth) - float(rng.uniform(0.01, 0.03))  # visible decline
-    activity = _activity(
+    activity, drop_day = _activity(
         rng, arch.season, months, mod, n_days, history_days, growth, gap and not foreseeable
     )
     lo, hi = arch.revenue_eur
@@ -250,6 +252,10 @@ def generate_business(
     banking.fx_conversions(ctx)
     banking.savings(ctx)
     openings = calibrate_openings(ctx, gap, foreseeable)
+    if gap and not foreseeable:
+        # the unannounced causes (the biggest customer stops paying at the history end, demand
+        # drops, maybe a surprise bill): the gap is unforeseeable until the last has begun
+        ctx.causes_begin = max(history_days, drop_day, ctx.shock_day)
     return _finish(ctx, seed, openings, foreseeable, growth)
 
 
@@ -304,6 +310,9 @@ def _finish(
         future_items=future_items(ctx, rows),
         cash_gap=real_gap,
         gap_foreseeable=real_gap and foreseeable,
+        gap_causes_begin=(
+            ctx.culture.dates[ctx.causes_begin] if real_gap and ctx.causes_begin >= 0 else None
+        ),
         distress=distress,
         distress_score=score,
         products=products(ctx, real_gap, anomalies, balance_months, foreign_flows),

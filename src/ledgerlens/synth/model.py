@@ -101,6 +101,7 @@ class SimBusiness:
     future_items: list[FutureItem] = field(default_factory=list)
     cash_gap: bool = False  # primary account goes below zero in the hidden future
     gap_foreseeable: bool = False
+    gap_causes_begin: date | None = None  # unforeseeable gap: when the last cause has begun
     distress: bool = False  # default/distress outcome within 12 months of history end
     distress_score: float = 0.0
     products: list[tuple[str, str]] = field(default_factory=list)  # (product, reason)

@@ -69,6 +69,7 @@ def calibrate_openings(ctx: Ctx, gap: bool, foreseeable: bool) -> list[int]:
 
 def _shock(ctx: Ctx, day: int, amount: int, foreseeable: bool) -> None:
     rng, c = ctx.rng, ctx.culture
+    ctx.shock_day = day
     if foreseeable:  # a payment agreed before the history ended: listed in the future items
         name = company_name(rng, c.country, "Equipment")
         ref, cat = f"ORDER {int(rng.integers(1000, 9999))}", "opex.equipment"

@@ -131,6 +131,12 @@ def test_a_quarter_meet_a_cash_gap_and_history_stays_positive(synth_world: World
     gaps = [b for b in synth_world.businesses if b.cash_gap]
     assert 0.15 <= len(gaps) / len(synth_world.businesses) <= 0.35
     assert {b.gap_foreseeable for b in gaps} == {True, False}
+    # an unforeseeable gap says when its unannounced causes have all begun; a foreseeable one
+    # has none
+    for b in gaps:
+        assert (b.gap_causes_begin is None) == b.gap_foreseeable
+        if b.gap_causes_begin is not None:
+            assert synth_world.history_end < b.gap_causes_begin
     for b in synth_world.businesses:
         primary = b.daily_balances[0]
         assert (primary[:h] >= 0).all(), b.business_id

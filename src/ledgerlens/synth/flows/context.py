@@ -81,6 +81,8 @@ class Ctx:
     future_items: list[FutureItem] = field(default_factory=list)
     payroll_by_month: np.ndarray | None = None
     preset_opening: dict[int, int] = field(default_factory=dict)  # account -> opening balance
+    shock_day: int = -1  # day of the future shock that makes a gap happen, if one was added
+    causes_begin: int = -1  # unforeseeable gap: the day the last of its causes begins
     owner: tuple[str, str] = ("", "")  # name, personal IBAN
     foreign_receipts: int = 0  # foreign-currency receipts the bank converted on the base account
     n_series: int = 0

@@ -68,6 +68,7 @@ TRUTH_HEADERS: dict[str, tuple[str, ...]] = {
         "distress_12m",
         "distress_score",
         "employees",
+        "gap_causes_begin",
     ),
     "products.csv": ("business_id", "product", "reason"),
 }
@@ -180,6 +181,7 @@ def _business(world: World, b: SimBusiness) -> str:
                 int(b.distress),
                 f"{b.distress_score:.4f}",
                 staff,
+                b.gap_causes_begin.isoformat() if b.gap_causes_begin else "",
             ]
         ]
     )
