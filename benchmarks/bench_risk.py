@@ -2,15 +2,26 @@
 
 Target: p99 ≤ 5 ms per business for ``assess_risk`` — features from the business's
 transactions, the LightGBM score with per-feature contributions, calibration, band and reasons
-(parsing excluded). Also reported: the model step alone (features precomputed). Businesses come
+(parsing excluded). Also reported: the features step and the model step alone. Businesses come
 from a synthetic world of 18 months (``quick``: 12 businesses × 12 months); each is scored
-several times and every call is timed.
+``repeats`` times, in a shuffled order per round (a business never follows itself, so no call
+rides on the previous one's caches), and every call is timed.
+
+Wall-clock latency over all calls is the headline. The machine is shared (other benchmarks run
+beside this one), so two more views separate the business from the machine: the same calls in
+CPU time of this thread (``time.thread_time_ns``; equal to wall time when no core was waited
+for, but a VM's stolen cycles still count), and ``assess_business_p99_ms``, the p99 over
+businesses of each business's median call, which is what "p99 per business" means with the
+scheduler's hiccups taken out (the model step alone, 0.3 ms, shows how big those are in
+``model_only_p99_ms``). The garbage collector stays on; the first calls (LightGBM's first
+predict allocates) are a warm-up and not timed.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import random
 import sys
 import tempfile
 import time
@@ -25,42 +36,62 @@ def run(quick: bool = False) -> dict[str, float | int | str]:
     from ledgerlens.analyze.risk.service import assess_features, assess_risk
     from ledgerlens.ml.synth_data import iter_business_data, write_synthetic_world
 
-    n, months, repeats = (12, 12, 3) if quick else (60, 18, 5)
+    n, months, repeats = (12, 12, 3) if quick else (60, 18, 10)
     with tempfile.TemporaryDirectory() as tmp:
         write_synthetic_world(n, months, 424242, Path(tmp), workers=1)
         data = [list(b.transactions) for b in iter_business_data(Path(tmp))]
     model, version = load_risk_model()
     for txs in data[:3]:
         assess_risk(txs, model, version)  # warm-up (first LightGBM call allocates)
-    full, model_only = [], []
     feats = [build_features(txs) for txs in data]
+    wall: dict[str, list[int]] = {"assess": [], "features": [], "model_only": []}
+    cpu: dict[str, list[int]] = {"assess": [], "features": [], "model_only": []}
+    load_start = os.getloadavg()[0]
+    order = list(range(len(data)))
+    by_business: list[list[int]] = [[] for _ in data]  # assess wall times of each business
+    rng = random.Random(7)
+    clock, cpu_clock = time.perf_counter_ns, time.thread_time_ns
     for _ in range(repeats):
-        for txs, f in zip(data, feats, strict=True):
-            t0 = time.perf_counter_ns()
-            assess_risk(txs, model, version)
-            t1 = time.perf_counter_ns()
-            assess_features(f, model, version)
-            t2 = time.perf_counter_ns()
-            full.append(t1 - t0)
-            model_only.append(t2 - t1)
-    a, b = np.asarray(full) / 1e6, np.asarray(model_only) / 1e6
+        rng.shuffle(order)
+        for i in order:
+            txs, f = data[i], feats[i]
+            for name, call in (
+                ("assess", lambda: assess_risk(txs, model, version)),  # noqa: B023
+                ("features", lambda: build_features(txs)),  # noqa: B023
+                ("model_only", lambda: assess_features(f, model, version)),  # noqa: B023
+            ):
+                c0, t0 = cpu_clock(), clock()
+                call()
+                t1, c1 = clock(), cpu_clock()
+                wall[name].append(t1 - t0)
+                cpu[name].append(c1 - c0)
+                if name == "assess":
+                    by_business[i].append(t1 - t0)
     lines = [len(t) for t in data]
-    return {
+    per_business = np.asarray([np.median(v) for v in by_business])
+    out: dict[str, float | int | str] = {
         "name": "risk",
         "model": f"risk@{version}",
         "businesses": n,
         "months": months,
         "lines_per_business_median": int(np.median(lines)),
         "lines_per_business_max": int(max(lines)),
-        "calls": int(a.size),
-        "assess_p50_ms": round(float(np.percentile(a, 50)), 3),
-        "assess_p99_ms": round(float(np.percentile(a, 99)), 3),
-        "assess_max_ms": round(float(a.max()), 3),
-        "model_only_p50_ms": round(float(np.percentile(b, 50)), 3),
-        "model_only_p99_ms": round(float(np.percentile(b, 99)), 3),
-        "target_assess_p99_ms": 5.0,
-        "load_average_1m": round(os.getloadavg()[0], 2),
+        "calls": len(wall["assess"]),
     }
+    for name in ("assess", "features", "model_only"):
+        w, c = np.asarray(wall[name]) / 1e6, np.asarray(cpu[name]) / 1e6
+        out[f"{name}_p50_ms"] = round(float(np.percentile(w, 50)), 3)
+        out[f"{name}_p99_ms"] = round(float(np.percentile(w, 99)), 3)
+        if name == "assess":
+            out["assess_max_ms"] = round(float(w.max()), 3)
+        out[f"{name}_cpu_p50_ms"] = round(float(np.percentile(c, 50)), 3)
+        out[f"{name}_cpu_p99_ms"] = round(float(np.percentile(c, 99)), 3)
+    out["assess_business_p99_ms"] = round(float(np.percentile(per_business, 99)) / 1e6, 3)
+    out["assess_business_max_ms"] = round(float(per_business.max()) / 1e6, 3)
+    out["target_assess_p99_ms"] = 5.0
+    out["load_average_1m_start"] = round(load_start, 2)
+    out["load_average_1m"] = round(os.getloadavg()[0], 2)
+    return out
 
 
 if __name__ == "__main__":

@@ -203,7 +203,8 @@ def register(app: typer.Typer) -> None:
         as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
         doc: Annotated[Path | None, typer.Option("--doc", help="Rewrite our block.")] = None,
     ) -> None:
-        """Selection and error rates of risk bands across sector, region, age and size."""
+        """Selection and error rates of risk bands, limits and offers across sector, region,
+        age and size (fairlearn) on the synthetic test world."""
         from ledgerlens.ml.risk_eval import FAIR_END, FAIR_START, render_fairness, update_doc_block
 
         metrics = _evaluate(world, businesses, seed, store, version, external=False)

@@ -76,7 +76,9 @@ def _band_table(y: np.ndarray, p: np.ndarray) -> list[dict[str, Any]]:
     ]
 
 
-def _fairness(ds: RiskDataset, p: np.ndarray) -> dict[str, Any]:
+def _fairness(
+    ds: RiskDataset, p: np.ndarray, decisions: dict[str, Any] | None = None
+) -> dict[str, Any]:
     from ledgerlens.ml.fairness import age_bucket, fairness_report, size_bucket
 
     attrs = {
@@ -85,7 +87,7 @@ def _fairness(ds: RiskDataset, p: np.ndarray) -> dict[str, Any]:
         "business_age": [age_bucket(m) for m in ds.history_months],
         "size": [size_bucket(r) for r in ds.monthly_revenue_major],
     }
-    return fairness_report(ds.y, [band_of(v) for v in p], attrs)
+    return fairness_report(ds.y, [band_of(v) for v in p], attrs, decisions, probabilities=p)
 
 
 def evaluate_risk(
@@ -97,9 +99,14 @@ def evaluate_risk(
     months: int = 18,
     seed: int = TEST_SEED,
     external_dir: Path | None = None,
+    decisions: bool = True,
+    workers: int = 2,
     log: Any = lambda _m: None,
 ) -> dict[str, Any]:
-    """All figures of the risk section (and the fairness report) as one JSON-able dict."""
+    """All figures of the risk section (and the fairness report) as one JSON-able dict.
+
+    ``decisions``: also run limits and offers on the test world for the fairness report.
+    """
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="ledgerlens-risk-test-") as tmp:
         if world_dir is None:
@@ -110,8 +117,23 @@ def evaluate_risk(
             )
             world_dir = write_synthetic_world(businesses, months, seed, Path(tmp))
         log("computing features")
-        ds = load_world_features(world_dir, vary_age=True)
-    p = model.predict_proba(ds.X)[:, 1]
+        ds = load_world_features(world_dir, workers=workers, vary_age=True)
+        p = model.predict_proba(ds.X)[:, 1]
+        columns: dict[str, Any] | None = None
+        decided: dict[str, Any] | None = None
+        if decisions:
+            from ledgerlens.ml.fairness_decisions import decision_columns
+
+            columns, decided = decision_columns(
+                world_dir,
+                ds.business_ids,
+                ds.history_months,
+                p,
+                model.to_json(),
+                version,
+                workers=workers,
+                log=log,
+            )
     synthetic = probability_metrics(ds.y, p)
     synthetic["oracle_auc"] = round(auc(ds.y, ds.distress_score), 4)
     synthetic["oracle_brier"] = round(float(np.mean((ds.distress_score - ds.y) ** 2)), 4)
@@ -140,7 +162,9 @@ def evaluate_risk(
         if folder.is_dir():
             log("Berka loans: cross-validating ours vs logistic regression")
             metrics["berka"] = evaluate_berka(folder, synthetic_model=model)
-    metrics["fairness"] = _fairness(ds, p)
+    metrics["fairness"] = _fairness(ds, p, columns)
+    if decided is not None:
+        metrics["fairness"]["decided"] = decided
     metrics["seconds"] = round(time.perf_counter() - t0, 1)
     return metrics
 
@@ -215,13 +239,46 @@ def render_risk(m: dict[str, Any]) -> str:
 
 def render_fairness(m: dict[str, Any]) -> str:
     f = m["fairness"]
+    meaning = f.get("meaning", {})
+    population = f.get("population", {})
     lines = [
         FAIR_START,
-        "## Fairness of the risk bands (issue #7B)",
+        "## Fairness of risk bands, limits and offers (issue #7)",
         "",
-        f"Synthetic test world (seed {m['test_world']['seed']}); selected = "
-        f"{f['selected_means']}. Ratio = lowest / highest group selection rate (four-fifths "
-        "rule: ≥ 0.8). Reproduce: `ledgerlens fairness --doc docs/EVALUATION.md`.",
+        f"Synthetic test world (seed {m['test_world']['seed']}, {m['test_world']['businesses']} "
+        f"businesses, each seen over its last 6, 12 or 18 months); model `{m['model']}`. "
+        "Limits and offers come from the production decide path (rule tables, 13-week forecast, "
+        "the model's probability; the world's categories stand in for enrichment), reviewed "
+        "twice: the card limit "
+        f"{f.get('decided', {}).get('review_gap_days', '–')} days before the history end, then "
+        "limits and offers at the end. Selected = the outcome the business wants; ratio = "
+        "lowest / highest group selection rate (four-fifths rule: ≥ 0.8). Reproduce: "
+        "`ledgerlens fairness --doc docs/EVALUATION.md`.",
+        "",
+        "| decision | selected means | judged on |",
+        "|---|---|---|",
+    ]
+    for dec in f["decisions"]:
+        lines.append(f"| {dec} | {meaning.get(dec, '')} | {population.get(dec, '–')} |")
+    decided = f.get("decided")
+    if decided:
+        ch = decided["card_limit_changes"]
+        mv = decided.get("band_moves", {})
+        lines += [
+            "",
+            f"Card limits at the review: {ch['raised']} raised, {ch['held']} held, "
+            f"{ch['lowered']} lowered; between the two reviews the model's band got worse for "
+            f"{mv.get('worse', '–')}, stayed for {mv.get('same', '–')} and improved for "
+            f"{mv.get('better', '–')} businesses (mean probability "
+            f"{decided.get('mean_probability_before', float('nan')):.3f} → "
+            f"{decided.get('mean_probability', float('nan')):.3f}). Offers made (businesses "
+            "with the need): "
+            + ", ".join(
+                f"{p} {decided['offered'][p]} ({decided['needed'][p]})" for p in decided["offered"]
+            )
+            + ".",
+        ]
+    lines += [
         "",
         "| decision | attribute | selection-rate ratio | ≥ 0.8 | healthy-rate ratio (truth) "
         "| refused-healthy gap | reason when below 0.8 |",
@@ -238,13 +295,17 @@ def render_fairness(m: dict[str, Any]) -> str:
     lines += [
         "",
         "Per group (selection rate / refused-healthy rate / selected-distressed rate / "
-        "true distress rate / n):",
+        "true distress rate / n; for the risk band also the mean predicted probability, for "
+        "the others the most common refusal code):",
         "",
     ]
     for dec, attrs in f["decisions"].items():
         for attr, r in attrs.items():
             cells = "; ".join(
-                f"{g} " + "/".join(_rate(v[k]) for k in _GROUP_RATES) + f"/{v['count']}"
+                f"{g} "
+                + "/".join(_rate(v[k]) for k in _GROUP_RATES)
+                + f"/{v['count']}"
+                + _group_extra(v)
                 for g, v in sorted(r["groups"].items())
             )
             lines.append(f"- {dec} × {attr}: {cells}")
@@ -258,6 +319,14 @@ _GROUP_RATES = (
     "selected_distressed_rate",
     "distress_rate",
 )
+
+
+def _group_extra(v: dict[str, Any]) -> str:
+    if v.get("mean_probability") is not None:
+        return f" (p̄ {v['mean_probability']:.2f})"
+    if v.get("main_refusal"):
+        return f" ({v['main_refusal']} {v['main_refusal_share']:.0%})"
+    return ""
 
 
 def _rate(v: float | None) -> str:
