@@ -102,6 +102,10 @@ class Container:
             risk_scorer=_load_risk_scorer(self.settings.enrich.model_root),
         )
 
+    def notifiers(self) -> dict[object, object]:
+        """The configured senders (channel → notifier): what the dispatcher and refresh use."""
+        return _notifiers(self.settings)
+
     def dispose(self) -> None:
         dispose = getattr(self.engine, "dispose", None)
         if callable(dispose):

@@ -11,7 +11,10 @@ Consent gates the work at its entry: ``RefreshInsights`` checks the ``insights``
 offers are only turned into insights while the ``offers`` purpose holds. Storage is reached as
 ``scope.insights`` (``adapters/db/insight_repositories.SqlInsightStore``); senders come from
 ``services.notifiers`` (channel → ``explain.notify.Notifier``) when the composition root set
-them.
+them. E-mail and push for new insights go through the notification outbox, queued in the same
+transaction as the insights: sent right after the commit when allowed now, or later by the
+dispatcher (``pipeline_dispatch.DispatchDue``, which also sends the scheduled digests) when
+quiet hours hold them.
 """
 
 from __future__ import annotations
@@ -33,7 +36,9 @@ from ledgerlens.explain.digests import Digest
 from ledgerlens.explain.digests import build_digest as make_digest
 from ledgerlens.explain.events import FxTipInput, OfferInput
 from ledgerlens.explain.notify import Delivery, deliver
+from ledgerlens.explain.outbox import insight_items
 from ledgerlens.explain.ranking import RankPolicy, rank
+from ledgerlens.pipeline_dispatch import DISPATCH_HANDLERS, deliver_due, outbox_of
 
 __all__ = [
     "INSIGHT_HANDLERS",
@@ -165,13 +170,25 @@ def refresh_insights(cmd: RefreshInsights, services: Any) -> RefreshResult:
         store.upsert([*ranked.published, *ranked.updated], now)
         deliveries: list[Delivery] = []
         notifiers = getattr(services, "notifiers", None) or {}
-        if cmd.notify and ranked.published:
+        outbox = outbox_of(services, uow, cmd.business_id) if cmd.notify else None
 
-            def log(d: Delivery) -> None:
-                store.log_notification(d.insight_id, d.channel, d.status, d.reason, d.attempts, now)
+        def log(d: Delivery) -> None:
+            store.log_notification(d.insight_id, d.channel, d.status, d.reason, d.attempts, now)
 
+        if cmd.notify and ranked.published and outbox is None:  # storage without an outbox
             deliveries = deliver(ranked.published, prefs, consent, now, notifiers, log)
+        elif outbox is not None and ranked.published:
+            # transactional outbox: queued with the insights they announce, sent after commit;
+            # what quiet hours hold waits in the outbox for the dispatcher
+            items, stopped = insight_items(ranked.published, prefs, consent, now)
+            outbox.enqueue(items, now)
+            for d in stopped:
+                log(d)
+            deliveries = stopped
         uow.commit()
+    if outbox is not None and notifiers:
+        sent, _ = deliver_due(services, now, cmd.business_id)
+        deliveries = [*deliveries, *sent]
     held: dict[str, int] = {}
     for _, why in ranked.held:
         held[why] = held.get(why, 0) + 1
@@ -314,4 +331,5 @@ INSIGHT_HANDLERS: dict[type, Callable[[Any, Any], Any]] = {
     WithdrawConsent: withdraw_consent,
     ExportBusiness: export_business,
     EraseBusiness: erase_business,
+    **DISPATCH_HANDLERS,  # DispatchDue: scheduled digests and the outbox (pipeline_dispatch)
 }

@@ -3,8 +3,10 @@
 The in-app feed is the insights table itself (every published insight is in it while the
 insights consent holds). Email and push are *interrupting* channels: each insight goes out on
 each channel the owner chose, only if ``consent.allowed`` says so at that moment (consent, mute,
-channel choice, quiet hours); otherwise it is logged as ``held`` with the reason, never sent
-silently later without a new decision. Senders are injected (``Notifier``): SMTP and an
+channel choice, quiet hours); otherwise it is logged as ``held`` with the reason. What quiet
+hours hold is not lost: the pipeline queues it in the outbox (``explain.outbox``) and the
+dispatcher (``pipeline_dispatch``) sends it when the window ends, after deciding again with the
+owner's choices of that moment. Senders are injected (``Notifier``): SMTP and an
 HMAC-signed webhook live in ``adapters/notifiers``. A sender's failure is logged as ``failed``
 with the error's class name only — no address, no message text (personal data stays out of logs).
 """
@@ -25,6 +27,9 @@ __all__ = ["Delivery", "Notifier", "OutgoingMessage", "deliver", "message_for"]
 
 @dataclass(frozen=True, slots=True)
 class OutgoingMessage:
+    """One message for one channel. ``insight_id`` is the reference receivers deduplicate on:
+    the insight's id, or the digest's id when ``kind`` is ``digest_daily``/``digest_weekly``."""
+
     business_id: str
     insight_id: str
     to: str  # e-mail address or webhook target ("" = the notifier's configured default)
@@ -32,6 +37,7 @@ class OutgoingMessage:
     text: str
     html: str = ""
     payload: dict[str, object] = field(default_factory=dict)
+    kind: str = "insight"  # insight | digest_daily | digest_weekly
 
 
 class Notifier(Protocol):

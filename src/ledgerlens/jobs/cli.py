@@ -191,6 +191,7 @@ def _register_extra_commands() -> None:
         cli_anomalies,
         cli_anomalies_db,
         cli_decide,
+        cli_dispatch,
         cli_enrich_db,
         cli_enrichment,
         cli_forecast,
@@ -210,6 +211,7 @@ def _register_extra_commands() -> None:
         cli_forecast,
         cli_decide,
         cli_insights,
+        cli_dispatch,
         cli_risk,
     ):
         module.register(app)

@@ -31,7 +31,7 @@ def _services() -> tuple[Any, Any]:
     from ledgerlens.bootstrap import bootstrap
 
     c = bootstrap(upgrade=False)
-    return c, SimpleNamespace(uow_factory=c.uow_factory, notifiers=getattr(c, "notifiers", {}))
+    return c, SimpleNamespace(uow_factory=c.uow_factory, notifiers=c.notifiers())
 
 
 _WORKER: dict[str, Any] = {}

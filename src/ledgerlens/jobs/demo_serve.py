@@ -5,8 +5,9 @@
 business with progress bars: enrichment (categories, transfers, recurring series; the anomaly
 stage runs inside it), insights when that stage is present, and the forecast that picks the
 demo owners (the businesses whose cash gap is most visible first). ``run_full_demo`` adds the
-weekly digest (or a summary), the demo logins and uvicorn on 127.0.0.1. Tests and the
-screenshot command call ``prepare_demo`` on their own small database.
+weekly digest (or a summary), the demo logins and uvicorn on 127.0.0.1, with the digest and
+notification dispatcher (``start_dispatcher``) running in a background thread while it serves.
+Tests and the screenshot command call ``prepare_demo`` on their own small database.
 """
 
 from __future__ import annotations
@@ -23,7 +24,14 @@ from ledgerlens.bootstrap import Container
 from ledgerlens.core.errors import NotFound
 from ledgerlens.core.ledger import Role
 
-__all__ = ["DemoOwner", "DemoPortfolio", "demo_login", "prepare_demo", "run_full_demo"]
+__all__ = [
+    "DemoOwner",
+    "DemoPortfolio",
+    "demo_login",
+    "prepare_demo",
+    "run_full_demo",
+    "start_dispatcher",
+]
 
 DEMO_SEED = 2026
 DEMO_MONTHS = 18
@@ -247,10 +255,30 @@ def run_full_demo(
         if not serve:
             return code
         console.print(f"Serving the API and the app on http://127.0.0.1:{port}/app (Ctrl+C stops)")
-        uvicorn.run(
-            create_app(container), host="127.0.0.1", port=port, workers=1, access_log=False,
-            log_level="warning", lifespan="on",
-        )  # fmt: skip
+        dispatcher = start_dispatcher(container, console)
+        try:
+            uvicorn.run(
+                create_app(container), host="127.0.0.1", port=port, workers=1, access_log=False,
+                log_level="warning", lifespan="on",
+            )  # fmt: skip
+        finally:
+            dispatcher.stop()
     finally:
         container.dispose()
     return 0
+
+
+def start_dispatcher(container: Container, console: Console, interval_s: float = 60.0) -> Any:
+    """The digest and notification dispatcher in a background thread of the serving process
+    (``jobs.dispatcher.DispatcherLoop``), as a deployment runs ``ledgerlens dispatch --loop``
+    beside the server; the caller stops it when serving ends."""
+    from types import SimpleNamespace
+
+    from ledgerlens.jobs.dispatcher import DispatcherLoop
+
+    services = SimpleNamespace(uow_factory=container.uow_factory, notifiers=container.notifiers())
+    loop = DispatcherLoop(services, interval_s).start()
+    console.print(
+        f"Digests and notifications: dispatcher running every {interval_s:g} s in the background"
+    )
+    return loop

@@ -19,6 +19,9 @@ from ledgerlens.adapters.db import (  # noqa: F401 - registers the enrich stage'
 from ledgerlens.adapters.db import (  # noqa: F401 - registers the explain stage's tables
     insight_tables as _insight_tables,
 )
+from ledgerlens.adapters.db import (  # noqa: F401 - registers the notification outbox
+    outbox_tables as _outbox_tables,
+)
 from ledgerlens.adapters.db.engine import create_engine_for, upgrade_database
 from ledgerlens.adapters.db.unit_of_work import SqlBusinessScope, SqlUnitOfWork, sql_uow_factory
 

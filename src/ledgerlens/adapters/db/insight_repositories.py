@@ -2,6 +2,9 @@
 consent events, and the two whole-business operations consent needs (forget derived data,
 export everything).
 
+Withdrawal also deletes the business's notification outbox rows for the purpose
+(``outbox_tables``): what was queued is never sent, and the texts derived for it are gone.
+
 ``SqlInsightStore`` is reached as ``scope.insights`` (``SqlBusinessScope``) and shares the unit
 of work's connection, so a refresh stores its insights atomically with everything else.
 Insights are upserted on ``(business_id, dedup_key)``: one row per underlying event.
@@ -26,6 +29,8 @@ from ledgerlens.adapters.db.insight_tables import (
     insights,
     notifications,
 )
+from ledgerlens.adapters.db.outbox_repository import SqlOutbox
+from ledgerlens.adapters.db.outbox_tables import notification_outbox
 from ledgerlens.adapters.db.tables import businesses, metadata
 from ledgerlens.consent.model import Channel, DigestFrequency, Preferences
 from ledgerlens.core.ledger import Purpose
@@ -132,6 +137,7 @@ class SqlInsightStore:
     def __init__(self, connection: ConnectionSource, business_id: str) -> None:
         self._conn = connection
         self.business_id = business_id
+        self.outbox = SqlOutbox(connection)  # e-mail/push waiting to go (explain.outbox.Outbox)
 
     # -- insights (the in-app feed) -------------------------------------------------------
     def upsert(self, items: Sequence[Insight], now: datetime | None = None) -> int:
@@ -265,6 +271,14 @@ class SqlInsightStore:
         """Delete what was derived for ``purpose``; return rows touched per table."""
         purpose = Purpose(purpose)
         conn, out = self._conn(), {}
+        # queued and sent e-mail/push for the purpose (all of them: every message is an insight)
+        c = notification_outbox.c
+        which = c.business_id == self.business_id
+        if purpose is not Purpose.INSIGHTS:
+            which = which & (c.purpose == str(purpose))
+        out["notification_outbox"] = int(
+            conn.execute(delete(notification_outbox).where(which)).rowcount or 0
+        )
         if purpose is Purpose.INSIGHTS:
             out["notifications"] = int(
                 conn.execute(

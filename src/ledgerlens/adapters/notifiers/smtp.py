@@ -42,7 +42,11 @@ class SmtpNotifier:
         m["Subject"] = msg.subject
         m["Date"] = formatdate(localtime=False)
         m["Message-ID"] = make_msgid(domain="ledgerlens.local")
-        m["X-LedgerLens-Insight"] = msg.insight_id
+        m["X-LedgerLens-Kind"] = msg.kind
+        if msg.kind == "insight":
+            m["X-LedgerLens-Insight"] = msg.insight_id
+        else:
+            m["X-LedgerLens-Digest"] = msg.insight_id
         m.set_content(msg.text)
         if msg.html:
             m.add_alternative(msg.html, subtype="html")

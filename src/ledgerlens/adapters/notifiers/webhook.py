@@ -76,17 +76,17 @@ class WebhookNotifier:
     def send(self, message: OutgoingMessage) -> int:
         import httpx
 
-        body = json.dumps(
-            {
-                "business_id": message.business_id,
-                "insight_id": message.insight_id,
-                "title": message.subject,
-                "text": message.text,
-                "insight": message.payload,
-            },
-            sort_keys=True,
-            default=str,
-        ).encode()
+        content: dict[str, object] = {
+            "business_id": message.business_id,
+            "kind": message.kind,
+            "title": message.subject,
+            "text": message.text,
+        }
+        if message.kind == "insight":
+            content |= {"insight_id": message.insight_id, "insight": message.payload}
+        else:  # a digest: its id and its JSON form
+            content |= {"digest_id": message.insight_id, "digest": message.payload}
+        body = json.dumps(content, sort_keys=True, default=str).encode()
         url = message.to or self.url
         for attempt in range(1, self.retries + 2):
             ts = str(int(time.time()))
