@@ -1,12 +1,27 @@
 """API throughput and latency on loopback: ``ledgerlens serve`` (1 uvicorn worker, SQLite)
-against a hello-world FastAPI app measured in the same run.
+against a hello-world FastAPI app measured in the same run (issue 9, must-show 5).
 
 A real load generator drives real servers over 127.0.0.1: ``wrk`` when it is installed
 (``apt-get install wrk``), else a bounded asyncio+httpx generator in a separate process.
-Measured: GET a page of 100 transactions (of 5,000 stored), GET the insights feed (20 stored;
-issue 9's target: ≥ 40 % of hello-world's requests/s, p99 ≤ 20 ms) and POST one transaction (a new
-Idempotency-Key and transaction id per request: reserve, validate, store, complete). Reported:
-requests/s, p50 and p99 latency, and requests/s as a share of hello-world's. The rate limit is
+
+Measured, each against hello-world at the same connection count:
+
+* ``get_insights``: GET ``/v1/businesses/{id}/insights`` (the feed of 20 stored insights, full
+  200 answers: no ``If-None-Match``). Target: >= 40 % of hello-world's requests/s, p99 <= 20 ms.
+* ``post_transaction``: POST one transaction to ``/v1/businesses/{id}/transactions`` with a new
+  ``Idempotency-Key`` and transaction id per request (reserve the key, validate, store, enrich,
+  score, complete; the forecast and insights refresh follows in the background). The lines are
+  booked on the seeded days in turn (~12 a day, as seeded), not thousands on one day. Target:
+  >= 10 % of hello-world's requests/s, p99 <= 25 ms.
+* ``get_transactions`` (extra, no target): a page of 100 transactions of 5,000 stored.
+
+Load levels: the targets are judged at ``JUDGED_CONNECTIONS`` (4) connections for every
+endpoint, the smallest count that saturates one single-threaded worker (hello-world's
+requests/s are flat from 2–4 connections on); more connections add only queueing (Little's law:
+latency ~ connections / throughput), so a p99 target only means something at a stated load. A
+heavier level (``HEAVY_CONNECTIONS``, 16) is reported beside it, not judged. All GETs run before
+any POST, so the reads are measured on a quiet server; the POSTs' background refreshes run in
+the same process while the POSTs are measured, as they would in production. The rate limit is
 lifted for the run (one token drives all the load). Every loop is bounded by time and count.
 """
 
@@ -21,7 +36,9 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from pathlib import Path
+from typing import Any
 
 HELLO = """
 import uvicorn
@@ -67,12 +84,13 @@ c.dispose()
 
 POST_LUA = """
 counter = 0
-math.randomseed(os.time())
-local run = tostring(math.random(1, 1000000000))
+local run = "RUNID"  -- fresh per run: no two runs share a transaction id or an Idempotency-Key
 request = function()
   counter = counter + 1
   local id = run .. "-" .. counter
-  local body = '{"transactions":[{"account_id":"acc-bench","booking_date":"2026-03-01",'
+  -- booked on the seeded days in turn (2025-01-01 + 0..399): ~12 lines a day, as seeded
+  local day = os.date("!%Y-%m-%d", 1735689600 + (counter % 400) * 86400)
+  local body = '{"transactions":[{"account_id":"acc-bench","booking_date":"' .. day .. '",'
     .. '"amount":"-1.50","currency":"GBP","description":"COUNTER SALE",'
     .. '"transaction_id":"w' .. id .. '"}]}'
   return wrk.format("POST", "/v1/businesses/bench/transactions",
@@ -139,6 +157,7 @@ def _python_load(
     """Fallback generator: asyncio + httpx in a child process, bounded by time and count."""
     code = f"""
 import asyncio, json, time, httpx, uuid
+from datetime import date, timedelta
 URL, SECONDS, CONC, HEADERS, POST = {url!r}, {seconds}, {connections}, {headers!r}, {post}
 lat = []
 async def worker(client, deadline):
@@ -146,7 +165,8 @@ async def worker(client, deadline):
         t = time.perf_counter()
         if POST:
             k = uuid.uuid4().hex
-            body = {{"transactions": [{{"account_id": "acc-bench", "booking_date": "2026-03-01",
+            day = (date(2025, 1, 1) + timedelta(days=len(lat) % 400)).isoformat()
+            body = {{"transactions": [{{"account_id": "acc-bench", "booking_date": day,
                      "amount": "-1.50", "currency": "GBP", "transaction_id": "p" + k}}]}}
             key = {{"Idempotency-Key": "bench-" + k}}
             r = await client.post(URL, json=body, headers={{**HEADERS, **key}})
@@ -174,9 +194,38 @@ asyncio.run(main())
     return json.loads(out.stdout)
 
 
+JUDGED_CONNECTIONS = 4  # the targets are judged here (see the module docstring)
+HEAVY_CONNECTIONS = 16  # reported beside it
+TARGETS = {  # name -> (min share of hello-world's requests/s, max p99 ms): issue 9
+    "get_insights": (0.40, 20.0),
+    "post_transaction": (0.10, 25.0),
+}
+
+
+def _serve(env: dict[str, str], work: Path, rows: int) -> tuple[str, int, int, list[Any]]:
+    """Seed the database, issue a token, start both servers; (token, api port, hello port)."""
+    subprocess.run(
+        [sys.executable, "-c", SEED.replace("{rows}", str(rows))], env=env, check=True, timeout=300
+    )
+    token = subprocess.run(
+        [sys.executable, "-m", "ledgerlens.jobs", "token", "--business", "bench", "--role",
+         "owner"],
+        env=env, check=True, capture_output=True, text=True, timeout=60,
+    ).stdout.strip()  # fmt: skip
+    api_port, hello_port = _free_port(), _free_port()
+    quiet = {"env": env, "stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "ledgerlens.jobs", "serve", "--port", str(api_port)], **quiet
+        ),
+        subprocess.Popen([sys.executable, "-c", HELLO.replace("{port}", str(hello_port))], **quiet),
+    ]
+    return token, api_port, hello_port, procs
+
+
 def run(quick: bool = False) -> dict[str, object]:
     seconds = 3 if quick else 10
-    connections = 8
+    warm_s = 1 if quick else 2
     rows = 5000
     use_wrk = shutil.which("wrk") is not None
     work = Path(tempfile.mkdtemp(prefix="ledgerlens-bench-api-"))
@@ -189,67 +238,39 @@ def run(quick: bool = False) -> dict[str, object]:
             "LEDGERLENS_ENVIRONMENT": "development",
         }
     )
-    procs: list[subprocess.Popen[bytes]] = []
+    procs: list[Any] = []
+    levels = (JUDGED_CONNECTIONS, HEAVY_CONNECTIONS)
+    measured: dict[tuple[str, int], dict[str, float]] = {}
     try:
-        subprocess.run(
-            [sys.executable, "-c", SEED.replace("{rows}", str(rows))],
-            env=env,
-            check=True,
-            timeout=300,
-        )
-        token = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "ledgerlens.jobs",
-                "token",
-                "--business",
-                "bench",
-                "--role",
-                "owner",
-            ],
-            env=env,
-            check=True,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        ).stdout.strip()
-        api_port, hello_port = _free_port(), _free_port()
-        procs.append(
-            subprocess.Popen(
-                [sys.executable, "-m", "ledgerlens.jobs", "serve", "--port", str(api_port)],
-                env=env,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
-        )
-        procs.append(
-            subprocess.Popen(
-                [sys.executable, "-c", HELLO.replace("{port}", str(hello_port))],
-                env=env,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
-        )
+        token, api_port, hello_port, procs = _serve(env, work, rows)
         _wait_ready(api_port, "/healthz")
         _wait_ready(hello_port, "/hello")
         auth = {"Authorization": f"Bearer {token}"}
-        base = f"http://127.0.0.1:{api_port}"
-        list_url = f"{base}/v1/businesses/bench/transactions?limit=100"
-        post_url = f"{base}/v1/businesses/bench/transactions"
+        base = f"http://127.0.0.1:{api_port}/v1/businesses/bench"
         script = work / "post.lua"
-        script.write_text(POST_LUA.replace("TOKEN", token))
+        targets = {
+            "hello": (f"http://127.0.0.1:{hello_port}/hello", {}, False),
+            "get_insights": (f"{base}/insights", auth, False),
+            "get_transactions": (f"{base}/transactions?limit=100", auth, False),
+            "post_transaction": (f"{base}/transactions", auth, True),
+        }
 
-        def measure(url: str, headers: dict[str, str], post: bool) -> dict[str, float]:
+        def measure(name: str, connections: int, secs: int) -> dict[str, float]:
+            url, headers, post = targets[name]
+            script.write_text(POST_LUA.replace("TOKEN", token).replace("RUNID", uuid.uuid4().hex))
             if use_wrk:
-                return _wrk(url, seconds, connections, headers, script if post else None)
-            return _python_load(url, seconds, connections, headers, post)
+                return _wrk(url, secs, connections, headers, script if post else None)
+            return _python_load(url, secs, connections, headers, post)
 
-        measure(f"http://127.0.0.1:{hello_port}/hello", {}, False)  # warm-up both servers briefly
-        hello = measure(f"http://127.0.0.1:{hello_port}/hello", {}, False)
-        listed = measure(list_url, auth, False)
-        posted = measure(post_url, auth, True)
-        feed = measure(f"{base}/v1/businesses/bench/insights", auth, False)
+        reads = ("hello", "get_insights", "get_transactions")
+        for name in reads:  # warm both servers (caches, lazy imports) briefly
+            measure(name, JUDGED_CONNECTIONS, warm_s)
+        for c in levels:  # every GET on a quiet server first: no write has happened yet
+            for name in reads:
+                measured[name, c] = measure(name, c, seconds)
+        measure("post_transaction", JUDGED_CONNECTIONS, warm_s)  # the model's first calls
+        for c in levels:
+            measured["post_transaction", c] = measure("post_transaction", c, seconds)
     finally:
         for p in procs:
             p.terminate()
@@ -261,20 +282,28 @@ def run(quick: bool = False) -> dict[str, object]:
         shutil.rmtree(work, ignore_errors=True)
     out: dict[str, object] = {
         "load_generator": "wrk" if use_wrk else "httpx-asyncio",
-        "connections": connections,
+        "judged_connections": JUDGED_CONNECTIONS,
+        "heavy_connections": HEAVY_CONNECTIONS,
         "seconds_per_run": seconds,
         "stored_transactions": rows,
     }
-    runs = (("hello", hello), ("get_transactions", listed), ("post_transaction", posted),
-            ("get_insights", feed))  # fmt: skip
-    for name, m in runs:
-        out[f"{name}_rps"] = round(m["rps"], 1)
-        out[f"{name}_p50_ms"] = round(m["p50_ms"], 2)
-        out[f"{name}_p99_ms"] = round(m["p99_ms"], 2)
-        out[f"{name}_non2xx"] = int(m["errors"])
-    out["get_transactions_vs_hello"] = round(listed["rps"] / hello["rps"], 3)
-    out["post_transaction_vs_hello"] = round(posted["rps"] / hello["rps"], 3)
-    out["get_insights_vs_hello"] = round(feed["rps"] / hello["rps"], 3)
+    for c in levels:
+        suffix = "" if c == JUDGED_CONNECTIONS else f"_c{c}"
+        hello = measured["hello", c]
+        for name in ("hello", "get_insights", "post_transaction", "get_transactions"):
+            m = measured[name, c]
+            out[f"{name}{suffix}_rps"] = round(m["rps"], 1)
+            out[f"{name}{suffix}_p50_ms"] = round(m["p50_ms"], 2)
+            out[f"{name}{suffix}_p99_ms"] = round(m["p99_ms"], 2)
+            out[f"{name}{suffix}_non2xx"] = int(m["errors"])
+            if name != "hello":
+                out[f"{name}{suffix}_vs_hello"] = round(m["rps"] / hello["rps"], 3)
+            if name in TARGETS:
+                share, p99 = TARGETS[name]
+                met = m["rps"] / hello["rps"] >= share and m["p99_ms"] <= p99 and not m["errors"]
+                out[f"{name}{suffix}_target"] = (
+                    f"{'met' if met else 'MISSED'} (>= {share:.0%} of hello, p99 <= {p99:g} ms)"
+                )
     return out
 
 

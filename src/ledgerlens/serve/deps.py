@@ -20,11 +20,14 @@ from ledgerlens.bootstrap import Container
 from ledgerlens.core.ports import UnitOfWork
 from ledgerlens.pipeline import Services
 from ledgerlens.serve.errors import ApiProblem
+from ledgerlens.serve.feed_cache import FeedCache
 from ledgerlens.serve.idempotency import IdempotencyGuard
 from ledgerlens.serve.metrics import ApiMetrics
 from ledgerlens.serve.ratelimit import TokenBucketLimiter
+from ledgerlens.serve.refresh import RefreshScheduler
 from ledgerlens.serve.security import AuthError, Principal, TokenVerifier
 from ledgerlens.serve.settings import ServeSettings
+from ledgerlens.serve.writes import WriteLane
 
 __all__ = [
     "ApiState",
@@ -48,13 +51,21 @@ class ApiState:
     read_uow: Callable[[], UnitOfWork]
     services: Services
     metrics: ApiMetrics
+    writes: WriteLane  # SQLite: one writer thread (serve.writes)
+    refresh: RefreshScheduler  # coalesced forecast + insights refresh after ingestion
+    feed: FeedCache  # the insights feed, valid while the database's change counter stands
 
 
-def get_state(request: Request) -> ApiState:
+def _state_of(request: Request) -> ApiState:
     state: ApiState | None = getattr(request.app.state, "api", None)
     if state is None:  # lifespan not run (or failed): nothing can be served
         raise ApiProblem(503, "the service is starting")
     return state
+
+
+async def get_state(request: Request) -> ApiState:
+    """Async on purpose: FastAPI runs a plain ``def`` dependency in the thread pool."""
+    return _state_of(request)
 
 
 State = Annotated[ApiState, Depends(get_state)]
@@ -62,17 +73,23 @@ _bearer = HTTPBearer(auto_error=False, description="JWT with business-scoped rol
 
 
 async def get_principal(
-    state: State,
+    request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
-    """The verified caller, after the per-token rate limit."""
+    """The verified caller, after the per-token rate limit.
+
+    Takes the request rather than ``State``: every dependency FastAPI solves costs a few
+    microseconds on every request of every route, and this one runs on all of them."""
+    state = _state_of(request)
     if credentials is None or not credentials.credentials:
         raise AuthError("a bearer token is required")
     token = credentials.credentials
-    if state.verifier.needs_io:
-        principal = await run_in_threadpool(state.verifier.verify, token)
-    else:
-        principal = state.verifier.verify(token)
+    principal = state.verifier.cached(token)  # the common case: no signature check, no hop
+    if principal is None:
+        if state.verifier.needs_io:
+            principal = await run_in_threadpool(state.verifier.verify, token)
+        else:
+            principal = state.verifier.verify(token)
     wait = state.limiter.check(principal.token_key)
     if wait > 0:
         seconds = max(1, math.ceil(wait))

@@ -20,7 +20,7 @@ import asyncio
 import hashlib
 import time
 from collections.abc import Awaitable, Callable
-from typing import Protocol
+from typing import Any, Protocol
 
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
@@ -30,6 +30,7 @@ from ledgerlens.adapters.db.idempotency import Reservation
 from ledgerlens.serve.errors import PROBLEM_MEDIA_TYPE, ApiProblem, problem_for
 from ledgerlens.serve.metrics import ApiMetrics
 from ledgerlens.serve.security import Principal
+from ledgerlens.serve.writes import WriteLane
 
 __all__ = ["IdempotencyGuard", "IdempotencyStore", "request_fingerprint"]
 
@@ -69,11 +70,14 @@ class IdempotencyGuard:
         metrics: ApiMetrics,
         wait_s: float = 10.0,
         poll_s: float = 0.02,
+        lane: WriteLane | None = None,
     ) -> None:
         self._store = store
         self._metrics = metrics
         self._wait_s = wait_s
         self._poll_s = poll_s
+        # the store writes: on SQLite through the one writer thread, like the work they guard
+        self._run: Callable[..., Awaitable[Any]] = run_in_threadpool if lane is None else lane.run
 
     async def run(
         self,
@@ -87,7 +91,7 @@ class IdempotencyGuard:
         deadline = time.monotonic() + self._wait_s
         delay = self._poll_s
         while True:
-            found: Reservation = await run_in_threadpool(self._store.reserve, *ids, request_hash)
+            found: Reservation = await self._run(self._store.reserve, *ids, request_hash)
             self._metrics.idempotency.labels(found.state).inc()
             if found.state == "new":
                 return await self._first(ids, work)
@@ -123,9 +127,9 @@ class IdempotencyGuard:
         except Exception as exc:
             status, problem, headers = problem_for(exc)
             if status >= 500:
-                await run_in_threadpool(self._store.release, *ids)
+                await self._run(self._store.release, *ids)
                 raise
             body = JSONResponse(problem).body.decode()
             media_type = PROBLEM_MEDIA_TYPE
-        await run_in_threadpool(self._store.complete, *ids, status, media_type, body)
+        await self._run(self._store.complete, *ids, status, media_type, body)
         return Response(body, status_code=status, media_type=media_type, headers=headers)

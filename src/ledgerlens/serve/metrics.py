@@ -44,6 +44,12 @@ class ApiMetrics:
             ["outcome"],
             registry=self.registry,
         )
+        self.refreshes = Counter(
+            "ledgerlens_background_refreshes",
+            "Forecast and insights refreshes after ingestion (done, failed, coalesced)",
+            ["outcome"],
+            registry=self.registry,
+        )
 
     def render(self) -> bytes:
         return generate_latest(self.registry)
@@ -55,6 +61,8 @@ class MetricsMiddleware:
     def __init__(self, app: ASGIApp, metrics: ApiMetrics) -> None:
         self.app = app
         self.metrics = metrics
+        # bounded: methods x route templates (or "unmatched") x status codes
+        self._children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -75,5 +83,12 @@ class MetricsMiddleware:
             route: Any = scope.get("route")
             template = getattr(route, "path", None) or "unmatched"
             method = scope.get("method", "")
-            self.metrics.requests.labels(method, template, str(status)).inc()
-            self.metrics.latency.labels(method, template).observe(time.perf_counter() - start)
+            key = (method, template, status)
+            children = self._children.get(key)
+            if children is None:  # labels() builds and locks per call: look each pair up once
+                children = self._children[key] = (
+                    self.metrics.requests.labels(method, template, str(status)),
+                    self.metrics.latency.labels(method, template),
+                )
+            children[0].inc()
+            children[1].observe(time.perf_counter() - start)

@@ -20,7 +20,10 @@ from __future__ import annotations
 
 import enum
 import hashlib
-from collections.abc import Mapping
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
@@ -164,11 +167,30 @@ def _roles_from_claims(claims: Mapping[str, Any]) -> tuple[dict[str, Role], bool
 
 
 class TokenVerifier:
-    """Checks a bearer token and turns its claims into a ``Principal``."""
+    """Checks a bearer token and turns its claims into a ``Principal``.
 
-    def __init__(self, settings: AuthSettings, jwks_client: jwt.PyJWKClient | None = None) -> None:
+    A verified token is remembered (bounded LRU, keyed by the token itself) until the earlier of
+    its ``exp`` and ``cache_s`` seconds: a client sends the same token with every request, and
+    checking its signature and claims again each time is most of what auth costs. A token is
+    cached only after it verified; ``exp`` is still honoured to the second, without the leeway.
+    """
+
+    def __init__(
+        self,
+        settings: AuthSettings,
+        jwks_client: jwt.PyJWKClient | None = None,
+        *,
+        cache_s: float = 60.0,
+        max_cached: int = 4096,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self._settings = settings
         self._jwks = jwks_client
+        self._cache_s = cache_s
+        self._max_cached = max_cached
+        self._clock = clock
+        self._cache: OrderedDict[str, tuple[Principal, float]] = OrderedDict()
+        self._lock = threading.Lock()  # RS256 verifies in the thread pool
         if settings.algorithm == "RS256" and jwks_client is None:
             if not settings.jwks_url:
                 raise ValueError("RS256 needs auth.jwks_url")
@@ -179,7 +201,31 @@ class TokenVerifier:
         """RS256 may fetch the JWKS (network): callers verify it off the event loop."""
         return self._settings.algorithm == "RS256"
 
+    def cached(self, token: str) -> Principal | None:
+        """The principal of a token verified earlier and not yet expired, else None."""
+        with self._lock:
+            hit = self._cache.get(token)
+            if hit is None:
+                return None
+            if self._clock() >= hit[1]:
+                del self._cache[token]
+                return None
+            self._cache.move_to_end(token)
+            return hit[0]
+
     def verify(self, token: str) -> Principal:
+        hit = self.cached(token)
+        if hit is not None:
+            return hit
+        principal, expires_at = self._verify(token)
+        until = min(expires_at, self._clock() + self._cache_s)
+        with self._lock:
+            self._cache[token] = (principal, until)
+            while len(self._cache) > self._max_cached:
+                self._cache.popitem(last=False)
+        return principal
+
+    def _verify(self, token: str) -> tuple[Principal, float]:
         s = self._settings
         try:
             if s.algorithm == "RS256":
@@ -211,7 +257,8 @@ class TokenVerifier:
             if isinstance(b, str) and isinstance(ids, list)
         }
         digest = hashlib.sha256(token.encode("utf-8", "replace")).hexdigest()[:24]
-        return Principal(subject=subject, roles=roles, pii=pii, token_key=digest, cards=cards)
+        principal = Principal(subject=subject, roles=roles, pii=pii, token_key=digest, cards=cards)
+        return principal, float(claims["exp"])
 
 
 def issue_dev_token(

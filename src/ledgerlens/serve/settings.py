@@ -32,6 +32,12 @@ class ApiSettings(BaseModel):
     idempotency_lease_s: float = Field(
         default=300.0, gt=0, description="after this an unfinished reservation may be taken over"
     )
+    refresh_delay_s: float = Field(
+        default=2.0,
+        ge=0,
+        le=3600,
+        description="forecast and insights refresh this long after ingestion (writes coalesce)",
+    )
 
 
 class ServeSettings(BaseSettings):

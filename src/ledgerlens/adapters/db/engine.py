@@ -22,6 +22,8 @@ behind writers.
 
 from __future__ import annotations
 
+import sqlite3
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -31,8 +33,10 @@ from sqlalchemy.engine import URL, Connection
 __all__ = [
     "MIGRATIONS_DIR",
     "SQLITE_BEGIN_OPTION",
+    "SqliteChangeCounter",
     "alembic_config",
     "create_engine_for",
+    "sqlite_change_counter",
     "upgrade_database",
 ]
 
@@ -102,6 +106,41 @@ def _sqlite_on_begin(conn: Connection) -> None:
     if mode not in _BEGIN_MODES:
         raise ValueError(f"{SQLITE_BEGIN_OPTION} must be one of {sorted(_BEGIN_MODES)}: {mode!r}")
     conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+class SqliteChangeCounter:
+    """``PRAGMA data_version`` on a connection of its own: changes whenever any *other*
+    connection, in this process or another, commits to the file (a few microseconds, no lock
+    taken; this connection never writes). Call it for the value; ``close()`` when done."""
+
+    def __init__(self, target: str, uri: bool) -> None:
+        self._conn = sqlite3.connect(target, uri=uri, check_same_thread=False, isolation_level=None)
+        self._cursor = self._conn.cursor()  # one cursor, reused: this runs on every cached read
+        self._lock = threading.Lock()
+        self()  # fail now (bad path), not on the first request
+
+    def __call__(self) -> int:
+        with self._lock:
+            return int(self._cursor.execute("PRAGMA data_version").fetchone()[0])
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+
+def sqlite_change_counter(engine: Engine) -> SqliteChangeCounter | None:
+    """A cheap "has anything been committed?" counter for a file-based SQLite database.
+
+    Caches of derived answers (``serve.feed_cache``) compare it to decide whether they may still
+    serve. None for other backends and for in-memory databases, which have no shared counter.
+    """
+    if engine.dialect.name != "sqlite":
+        return None
+    database = engine.url.database or ""
+    if not database or database == ":memory:" or "mode=memory" in database:
+        return None
+    uri = database.startswith("file:")
+    return SqliteChangeCounter(database if uri else str(Path(database).expanduser()), uri)
 
 
 def alembic_config(url: str | None = None) -> Any:

@@ -93,7 +93,7 @@ async def post_expected(
     if not mark_expected_available():
         raise ApiProblem(501, "marking lines expected is not available yet", slug="not-implemented")
     try:
-        stored = await run_in_threadpool(
+        stored = await state.writes.run(
             mark_expected, state.services, business_id, transaction_id, principal.subject
         )
     except ValidationError as exc:  # no raised alert on this line: nothing to mark

@@ -125,7 +125,7 @@ async def put_card_policy(
     document: dict[str, Any] = Body(..., examples=[POLICY_EXAMPLE]),  # noqa: B008
 ) -> CardPolicyOut:
     authorize(principal, business_id, Permission.MANAGE)
-    await run_in_threadpool(_set_policy, state, business_id, document, principal.subject)
+    await state.writes.run(_set_policy, state, business_id, document, principal.subject)
     return await run_in_threadpool(_policy, state, business_id)
 
 
@@ -170,6 +170,6 @@ async def authorize_purchase(
     fingerprint = request_fingerprint("POST", request.url.path, payload)
 
     async def work() -> tuple[int, AuthorizationOut]:
-        return 201, await run_in_threadpool(_authorize, state, business_id, body)
+        return 201, await state.writes.run(_authorize, state, business_id, body)
 
     return await state.idempotency.run(principal, business_id, idempotency_key, fingerprint, work)

@@ -78,7 +78,7 @@ async def recategorize_transaction(
     authorize(principal, business_id, Permission.ANNOTATE)
     if body.category not in load_taxonomy():
         raise ApiProblem(422, "not a category leaf (see GET /v1/taxonomy)", slug="refused")
-    result, mine, followed = await run_in_threadpool(
+    result, mine, followed = await state.writes.run(
         recategorize_and_follow, state.services, business_id, transaction_id, body.category,
         principal.subject,
     )  # fmt: skip

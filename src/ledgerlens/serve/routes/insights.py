@@ -27,8 +27,9 @@ from ledgerlens.pipeline import dispatch
 from ledgerlens.pipeline_insights import BuildDigest
 from ledgerlens.serve.deps import BusinessId, CurrentPrincipal, State
 from ledgerlens.serve.errors import ApiProblem
+from ledgerlens.serve.feed_cache import CachedPage
 from ledgerlens.serve.routes import READ_ERRORS
-from ledgerlens.serve.schemas.insights import ActIn, InsightList, InsightOut
+from ledgerlens.serve.schemas.insights import ActIn, FeedQuery, InsightList, InsightOut
 from ledgerlens.serve.security import Permission, authorize
 
 router = APIRouter(prefix="/v1/businesses", tags=["insights"])
@@ -74,16 +75,30 @@ async def list_insights(
     business_id: BusinessId,
     principal: CurrentPrincipal,
     state: State,
-    status: Annotated[
-        Literal["open", "all", "new", "seen", "dismissed", "acted"], Query()
-    ] = "open",
-    limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    query: Annotated[FeedQuery, Query()],
     if_none_match: Annotated[str | None, Header(max_length=200)] = None,
 ) -> Response:
     authorize(principal, business_id, Permission.READ_INSIGHTS)
-    start = _offset(cursor, status)
-    consented, items = await run_in_threadpool(_feed, state.read_uow, business_id)
+    status, limit = query.status, query.limit
+    start = _offset(query.cursor, status)
+    key = (status, start, limit)
+    page = state.feed.get(business_id, key)  # served as built while nothing was committed
+    if page is None:
+        version = state.feed.version()  # before the rows are read: a later write invalidates
+        page = await run_in_threadpool(_build_page, state.read_uow, business_id, key)
+        state.feed.put(business_id, version, key, page)
+    headers = {"ETag": page.etag, "Cache-Control": "private, no-cache"}
+    if if_none_match and page.etag in {t.strip() for t in if_none_match.split(",")}:
+        return Response(status_code=304, headers=headers)
+    return Response(page.body, media_type="application/json", headers=headers)
+
+
+def _build_page(
+    uow_factory: Callable[[], UnitOfWork], business_id: str, key: tuple[str, int, int]
+) -> CachedPage:
+    """One page of the feed as JSON bytes with its ETag (a hash of those bytes)."""
+    status, start, limit = key
+    consented, items = _feed(uow_factory, business_id)
     if status == "open":
         items = [i for i in items if i.status in (InsightStatus.NEW, InsightStatus.SEEN)]
     elif status != "all":
@@ -94,11 +109,7 @@ async def list_insights(
         items=[InsightOut.of(i) for i in page], next_cursor=more, consented=consented
     )
     payload = body.model_dump_json().encode()
-    etag = '"' + hashlib.sha256(payload).hexdigest()[:32] + '"'
-    headers = {"ETag": etag, "Cache-Control": "private, no-cache"}
-    if if_none_match and etag in {t.strip() for t in if_none_match.split(",")}:
-        return Response(status_code=304, headers=headers)
-    return Response(payload, media_type="application/json", headers=headers)
+    return CachedPage(payload, '"' + hashlib.sha256(payload).hexdigest()[:32] + '"')
 
 
 def _change(state: Any, business_id: str, insight_id: str, how: str, action: str = "") -> Insight:
@@ -123,7 +134,7 @@ def _change(state: Any, business_id: str, insight_id: str, how: str, action: str
 async def _post(state: Any, principal: Any, business_id: str, insight_id: str, how: str,
                 action: str = "") -> InsightOut:  # fmt: skip
     authorize(principal, business_id, Permission.MANAGE)
-    found = await run_in_threadpool(_change, state, business_id, insight_id, how, action)
+    found = await state.writes.run(_change, state, business_id, insight_id, how, action)
     return InsightOut.of(found)
 
 

@@ -111,5 +111,5 @@ async def dismiss_offer(
     state: State,
 ) -> DismissOut:
     authorize(principal, business_id, Permission.MANAGE)
-    await run_in_threadpool(_dismiss, state, business_id, offer_id, principal.subject)
+    await state.writes.run(_dismiss, state, business_id, offer_id, principal.subject)
     return DismissOut(offer_id=offer_id)

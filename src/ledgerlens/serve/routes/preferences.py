@@ -110,7 +110,7 @@ async def put_preferences(
     business_id: BusinessId, body: PreferencesIn, principal: CurrentPrincipal, state: State
 ) -> PreferencesOut:
     authorize(principal, business_id, Permission.MANAGE)
-    prefs, currency = await run_in_threadpool(_write, state, business_id, body)
+    prefs, currency = await state.writes.run(_write, state, business_id, body)
     return _out(prefs, currency)
 
 
@@ -136,7 +136,7 @@ async def list_consents(
 async def _change(state: Any, principal: Any, business_id: str, cmd: Any) -> ConsentList:
     authorize(principal, business_id, Permission.MANAGE)
     await run_in_threadpool(_consents, state.read_uow, business_id)  # 404 before any write
-    deleted = await run_in_threadpool(dispatch, cmd, state.services)
+    deleted = await state.writes.run(dispatch, cmd, state.services)
     out = await run_in_threadpool(_consents, state.read_uow, business_id)
     out.deleted = dict(deleted or {})
     return out

@@ -68,5 +68,5 @@ async def erase_business(
     business_id: BusinessId, principal: CurrentPrincipal, state: State
 ) -> Response:
     authorize(principal, business_id, Permission.ERASE)
-    await run_in_threadpool(_erase, state, business_id)
+    await state.writes.run(_erase, state, business_id)
     return Response(status_code=204)

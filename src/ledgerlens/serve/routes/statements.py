@@ -82,7 +82,7 @@ async def upload_statement(
             command = ImportStatements(
                 business_id, (path,), account_id, format, source_names=(f"upload:{name}",)
             )
-            (report,) = await run_in_threadpool(dispatch, command, state.services)
+            (report,) = await state.writes.run(dispatch, command, state.services)
             if report.refused:
                 raise ImportRefused(report.path, list(report.issues))
             return 201, ImportReportOut.of(report)

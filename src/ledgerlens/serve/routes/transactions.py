@@ -145,8 +145,11 @@ async def ingest_transactions(
     command = IngestTransactions(business_id, tuple(t.to_incoming() for t in batch.transactions))
 
     async def work() -> tuple[int, IngestResultOut]:
-        result = await run_in_threadpool(dispatch, command, state.services)
+        # stored, enriched and scored before the answer; forecast and insights follow (coalesced)
+        result = await state.writes.run(dispatch, command, state.services)
         state.metrics.transactions_ingested.inc(result.created)
+        if result.created:
+            state.refresh.schedule(business_id)
         out = IngestResultOut(
             received=result.received, created=result.created, duplicates=result.duplicates
         )

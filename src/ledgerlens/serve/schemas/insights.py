@@ -16,6 +16,7 @@ __all__ = [
     "ConsentList",
     "ConsentOut",
     "EvidenceOut",
+    "FeedQuery",
     "InsightActionOut",
     "InsightList",
     "InsightOut",
@@ -169,3 +170,12 @@ class ConsentList(BaseModel):
     deleted: dict[str, int] = Field(
         default_factory=dict, description="rows deleted by a withdrawal, per table"
     )
+
+
+class FeedQuery(BaseModel):
+    """The feed's query parameters as one model: one validation instead of one per parameter
+    (the feed is the app's most frequent request)."""
+
+    status: Literal["open", "all", "new", "seen", "dismissed", "acted"] = "open"
+    limit: int = Field(default=20, ge=1, le=100)
+    cursor: str | None = Field(default=None, max_length=200)
