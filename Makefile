@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install browser demo test lint format coverage-doc screenshots bench clean
+.PHONY: install browser loadgen demo test lint format coverage-doc screenshots bench clean
 
 install: $(STAMP)
 
@@ -19,6 +19,11 @@ $(STAMP): pyproject.toml
 browser:
 	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+# The API benchmark drives the server with wrk (a real load generator), from Debian's packages.
+loadgen:
+	@command -v wrk >/dev/null 2>&1 || { apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
 
 demo: install
 	$(BIN)/ledgerlens demo
@@ -43,7 +48,7 @@ screenshots: install browser
 	$(BIN)/python -m ledgerlens.jobs.screenshots --out docs/screenshots
 
 # the forecast is measured side by side with its peers (Prophet, statsforecast): an extra
-bench: install
+bench: install loadgen
 	$(BIN)/python -m pip install --quiet -e '.[dev,peers]'
 	$(BIN)/python -m benchmarks.run
 
