@@ -261,7 +261,7 @@ def test_cash_gap_message_reads_like_the_issue() -> None:
     i = samples("en")["cash_shortfall"]
     assert i.message == (
         "Based on the past six months of activity, your balance may fall below zero in the week "
-        "of 14 March (probability 93 %). The VAT payment and your rent fall due that week while "
+        "of 14 March (probability 94 %). The VAT payment and your rent fall due that week while "
         "invoices from Acme Ltd are usually paid 12 days late."
     )
     kinds = [a.kind for a in i.actions]

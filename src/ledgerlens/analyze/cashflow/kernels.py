@@ -33,7 +33,7 @@ __all__ = ["KernelParams", "ResidualFit", "fit_residual", "sample_items", "simul
 class KernelParams:
     """Tunables of the residual model (chosen on the validation world, see docs/forecast.md)."""
 
-    level_days: int = 120
+    level_days: int = 182
     trend_weight: float = 0.0
     yearly_weight: float = 1.0
     dom_shrink: float = 8.0
@@ -154,6 +154,9 @@ def fit_residual(
     if nd:
         fitted = level[:, None] + dow_dev[:, dow_hist[t - nd :]] + dom_dev[:, dom_hist[t - nd :]]
         errors = r[:, t - nd :] - fitted
+        # the pool carries noise only: left uncentred, its window mean silently replaced the
+        # level (and undid its shrinkage) — fixed in 2026.12.3
+        errors = errors - errors.mean(axis=1, keepdims=True)
     else:
         errors = np.zeros((a, 1))
     sd = errors.std(axis=1) if errors.shape[1] > 1 else np.zeros(a)

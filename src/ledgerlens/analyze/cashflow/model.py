@@ -29,7 +29,7 @@ __all__ = [
     "WeekRisk",
 ]
 
-FORECAST_VERSION = "2026.12.2"
+FORECAST_VERSION = "2026.12.3"
 SOURCE = f"model:cashflow@{FORECAST_VERSION}"
 
 
