@@ -142,6 +142,9 @@ class Services:
     risk_scorer: Any = None
     # issue 8: channel -> notifier (email over SMTP, HMAC-signed push webhook), from settings
     notifiers: Any = None
+    # issue 9: the API process's fitted anomaly scoring contexts
+    # (pipeline_anomalies.ScoringContexts); None elsewhere: real-time lines are judged in batch
+    anomaly_contexts: Any = None
 
     @property
     def can_enrich(self) -> bool:
@@ -161,20 +164,28 @@ def import_statements(cmd: ImportStatements, services: Services) -> list[ImportR
 
 
 def ingest_transactions(cmd: IngestTransactions, services: Services) -> IngestResult:
-    """Store the batch, then categorize its lines that have no category yet (synchronously,
-    before answering, so the client reads them back enriched; a retried batch heals a run
-    that failed half-way). The seam for later stages: score, then schedule refreshes."""
+    """Store the batch, then categorize its lines that have no category yet and score them,
+    synchronously and in one more transaction, before answering (so the client reads them
+    back enriched; a retried batch heals a run that failed half-way). Forecast and insights
+    follow in the background (the API's refresh scheduler)."""
     if services.ingestor is None:
         raise TypeError("Services.ingestor is not configured")
     result = services.ingestor.ingest(cmd.business_id, cmd.rows)
-    if services.can_enrich and result.transaction_ids and cmd.rows:
-        booked = [r.booking_date for r in cmd.rows]
-        enrich_ingested(cmd.business_id, result.transaction_ids, (min(booked), max(booked)),
-                        services)  # fmt: skip
-    if services.uow_factory is not None and result.transaction_ids and cmd.rows:
-        booked = [r.booking_date for r in cmd.rows]  # issue #6: score the new lines
-        score_ingested(cmd.business_id, result.transaction_ids, (min(booked), max(booked)),
-                       services)  # fmt: skip
+    if services.uow_factory is None or not (result.transaction_ids and cmd.rows):
+        return result
+    booked = [r.booking_date for r in cmd.rows]
+    span = (min(booked), max(booked))
+    with services.uow_factory() as uow:
+        lines: list[Any] = []
+        categories: dict[str, str] = {}
+        if services.can_enrich:
+            annotations = enrich_ingested(cmd.business_id, result.transaction_ids, span,
+                                          services, uow=uow, loaded=lines)  # fmt: skip
+            categories = {a.transaction_id: a.value for a in annotations
+                          if a.kind is AnnotationKind.CATEGORY and a.value}  # fmt: skip
+        score_ingested(cmd.business_id, result.transaction_ids, span, services, uow=uow,
+                       lines=lines, categories=categories)  # issue #6  # fmt: skip
+        uow.commit()
     return result
 
 
@@ -265,32 +276,45 @@ _TRANSFER_WINDOW = timedelta(days=10)  # covers match_transfers' 3 banking days 
 
 
 def enrich_ingested(
-    business_id: str, transaction_ids: Sequence[str], booked: tuple[date, date], services: Services
+    business_id: str,
+    transaction_ids: Sequence[str],
+    booked: tuple[date, date],
+    services: Services,
+    *,
+    uow: UnitOfWork | None = None,
+    loaded: list[Any] | None = None,
 ) -> list[Annotation]:
     """Annotate the lines among ``transaction_ids`` (booked between ``booked``) that have no
     category yet, with the stored profile and corrections; pair them with the other leg of a
-    transfer booked nearby. One window query, whatever the batch size."""
+    transfer booked nearby. One window query, whatever the batch size. ``uow``: an open unit
+    of work to run in (the caller commits); ``loaded`` receives the batch's lines as read."""
     if services.uow_factory is None or services.categorizer is None:
         raise TypeError("Services.uow_factory and categorizer are not configured")
-    with services.uow_factory() as uow:
-        scope = uow.scope(business_id)
-        window = scope.transactions.list(
-            since=booked[0] - _TRANSFER_WINDOW, until=booked[1] + _TRANSFER_WINDOW
-        )
-        stored = scope.annotations.for_transactions([t.transaction_id for t in window])
-        done = {a.transaction_id for a in stored if a.kind is AnnotationKind.CATEGORY}
-        paired = {a.transaction_id for a in stored if a.kind is AnnotationKind.TRANSFER}
-        ids = set(transaction_ids) - done
-        fresh = [t for t in window if t.transaction_id in ids]
-        if not fresh:
-            return []
-        annotations = annotate_new(
-            fresh, window, scope.accounts.list(), categorizer=services.categorizer,
-            iban_secret=services.iban_secret, corrections=scope.corrections.list(),
-            profile=scope.annotations.profile(), paired=paired, fx_rates=services.fx_rates,
-        )  # fmt: skip
-        scope.annotations.upsert(annotations)
-        uow.commit()
+    if uow is None:
+        with services.uow_factory() as own:
+            out = enrich_ingested(business_id, transaction_ids, booked, services, uow=own,
+                                  loaded=loaded)  # fmt: skip
+            own.commit()
+        return out
+    scope = uow.scope(business_id)
+    window = scope.transactions.list(
+        since=booked[0] - _TRANSFER_WINDOW, until=booked[1] + _TRANSFER_WINDOW
+    )
+    ids = set(transaction_ids)
+    if loaded is not None:
+        loaded.extend(t for t in window if t.transaction_id in ids)
+    stored = scope.annotations.for_transactions([t.transaction_id for t in window])
+    done = {a.transaction_id for a in stored if a.kind is AnnotationKind.CATEGORY}
+    paired = {a.transaction_id for a in stored if a.kind is AnnotationKind.TRANSFER}
+    fresh = [t for t in window if t.transaction_id in ids - done]
+    if not fresh:
+        return []
+    annotations = annotate_new(
+        fresh, window, scope.accounts.list(), categorizer=services.categorizer,
+        iban_secret=services.iban_secret, corrections=scope.corrections.list(),
+        profile=scope.annotations.profile(), paired=paired, fx_rates=services.fx_rates,
+    )  # fmt: skip
+    scope.annotations.upsert(annotations)
     return annotations
 
 
@@ -311,10 +335,27 @@ HANDLERS: dict[type, Callable[[Any, Services], Any]] = {
 HANDLERS.update(INSIGHT_HANDLERS)  # explain + consent (issue 8): pipeline_insights
 
 
+# commands that leave what anomaly scoring reads (lines, categories, feedback, card policy)
+# as it was, or keep the scoring context up to date themselves; any other command for a
+# business drops that business's context, and the next POST or refresh rebuilds it
+_KEEP_SCORING_CONTEXT: frozenset[str] = frozenset({
+    "IngestTransactions", "RefreshInsights", "AuthorizeCard", "BuildDigest", "ExportBusiness",
+    "DecideForBusiness", "DismissRecommendation", "GrantConsent", "DispatchDue",
+})  # fmt: skip
+
+
 def dispatch(cmd: object, services: Services) -> Any:
     """Run the handler registered for the command's type."""
     try:
         handler = HANDLERS[type(cmd)]
     except KeyError:
         raise TypeError(f"no handler for {type(cmd).__name__}") from None
+    contexts = getattr(services, "anomaly_contexts", None)  # callers may pass a namespace
+    business_id = getattr(cmd, "business_id", None)
+    if contexts is not None and business_id and type(cmd).__name__ not in _KEEP_SCORING_CONTEXT:
+        contexts.drop(business_id)
+        try:
+            return handler(cmd, services)
+        finally:
+            contexts.drop(business_id)  # also what was built while the command ran
     return handler(cmd, services)

@@ -23,15 +23,21 @@ so this module never imports ``pipeline`` at run time.
 from __future__ import annotations
 
 import json
+import threading
 import uuid
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from ledgerlens.analyze.anomalies import AnomalyResult, ExpectedFeedback, detect_anomalies
+from ledgerlens.analyze.anomalies import (
+    AnomalyResult,
+    ExpectedFeedback,
+    ScoringContext,
+    detect_anomalies,
+)
 from ledgerlens.core.errors import NotFound, ValidationError
 from ledgerlens.core.ledger import AnnotationKind, utc_now
 from ledgerlens.core.money import Money, validate_currency
@@ -48,11 +54,14 @@ __all__ = [
     "DetectionReport",
     "MarkExpected",
     "MarkExpectedResult",
+    "ScoringContexts",
     "SetCardPolicy",
     "audit_decision",
     "authorize_card",
+    "build_scoring_context",
     "detect_business",
     "detect_in",
+    "install_scoring_context",
     "mark_expected",
     "score_ingested",
     "set_card_policy",
@@ -150,16 +159,111 @@ def _policy(scope: BusinessScope) -> CompiledCardPolicy | None:
     return None if doc is None else _compiled(json.dumps(doc, sort_keys=True))
 
 
+def _categories(scope: BusinessScope) -> dict[str, str]:
+    return {a.transaction_id: a.value
+            for a in scope.annotations.list(AnnotationKind.CATEGORY) if a.value}  # fmt: skip
+
+
 def _detect(scope: BusinessScope, transactions: Sequence[Any]) -> Any:
-    categories = {a.transaction_id: a.value
-                  for a in scope.annotations.list(AnnotationKind.CATEGORY) if a.value}  # fmt: skip
     policy = _policy(scope)
     return detect_anomalies(
         transactions,
-        categories=categories,
+        categories=_categories(scope),
         limits=policy.per_transaction_limits() if policy else None,
         feedback=scope.feedback.list(),
     )
+
+
+class ScoringContexts:
+    """This process's fitted scoring contexts (``analyze.anomalies.ScoringContext``), one per
+    business, least recently used dropped first. Real-time scoring reads and updates them on
+    the serving process's one writer thread; the lock only guards the table itself."""
+
+    def __init__(self, max_businesses: int = 64) -> None:
+        self.max_businesses = max_businesses
+        self._items: OrderedDict[str, ScoringContext] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, business_id: str) -> ScoringContext | None:
+        with self._lock:
+            ctx = self._items.get(business_id)
+            if ctx is not None:
+                self._items.move_to_end(business_id)
+            return ctx
+
+    def put(self, business_id: str, ctx: ScoringContext) -> None:
+        with self._lock:
+            self._items[business_id] = ctx
+            self._items.move_to_end(business_id)
+            while len(self._items) > self.max_businesses:
+                self._items.popitem(last=False)
+
+    def drop(self, business_id: str) -> None:
+        with self._lock:
+            self._items.pop(business_id, None)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+def _contexts(services: Services) -> ScoringContexts | None:
+    return getattr(services, "anomaly_contexts", None)
+
+
+def _context_in(scope: BusinessScope, anchor: date) -> ScoringContext | None:
+    """Judge the business's last ~13 months up to ``anchor`` once, as a scoring context."""
+    window = scope.transactions.list(since=anchor - REALTIME_WINDOW)
+    if not window:
+        return None
+    policy = _policy(scope)
+    return ScoringContext.build(
+        window, categories=_categories(scope),
+        limits=policy.per_transaction_limits() if policy else None,
+        feedback=scope.feedback.list(),
+    )  # fmt: skip
+
+
+def build_scoring_context(business_id: str, services: Services,
+                          uow_factory: Any = None) -> ScoringContext | None:  # fmt: skip
+    """A fresh context from storage (the background refresh; ``uow_factory``: a read-only
+    one, so it runs beside the writer), anchored at the current context's last day."""
+    contexts = _contexts(services)
+    if contexts is None:
+        return None
+    current = contexts.get(business_id)
+    with (uow_factory or _uow_factory(services))() as uow:
+        if uow.businesses.get(business_id) is None:
+            return None
+        scope = uow.scope(business_id)
+        if current is not None:
+            anchor = date.fromordinal(current.last_day)
+        else:
+            latest = [t.booking_date for t in scope.transactions.iter_all()]
+            if not latest:
+                return None
+            anchor = max(latest)
+        return _context_in(scope, anchor)
+
+
+def install_scoring_context(business_id: str, fresh: ScoringContext | None,
+                            services: Services) -> int:  # fmt: skip
+    """Swap in a context built off the writer thread (run this ON it): lines the old context
+    took in while the new one was being built are appended to it, so none is missed.
+    Returns how many were carried over."""
+    contexts = _contexts(services)
+    if contexts is None or fresh is None:
+        return 0
+    old = contexts.get(business_id)
+    carried = []
+    if old is not None:
+        carried = [t for t in old.txs if t.transaction_id not in fresh.index]
+        if carried:
+            cats = {t.transaction_id: old.category[old.index[t.transaction_id]] for t in carried}
+            if fresh.score(carried, cats) is None:
+                contexts.drop(business_id)  # the next POST builds one from storage
+                return 0
+    contexts.put(business_id, fresh)
+    return len(carried)
 
 
 def _summary(business_id: str, n: int, results: Sequence[AnomalyResult], max_alerts: int
@@ -189,14 +293,44 @@ def detect_business(cmd: DetectAnomalies, services: Services) -> DetectionReport
 
 
 def score_ingested(business_id: str, transaction_ids: Sequence[str], booked: tuple[date, date],
-                   services: Services) -> list[AnomalyResult]:  # fmt: skip
+                   services: Services, *, uow: UnitOfWork | None = None,
+                   lines: Sequence[Any] = (), categories: dict[str, str] | None = None,
+                   ) -> list[AnomalyResult]:  # fmt: skip
     """Score real-time lines against the business's last ~13 months and store their verdicts
     (and those of lines in the same incident, e.g. a card-testing burst they complete).
-    Older verdicts are left as the last full run decided them."""
-    with _uow_factory(services)() as uow:
-        scope = _scope(uow, business_id)
+    Older verdicts are left as the last full run decided them.
+
+    With ``services.anomaly_contexts`` (the API process) the lines are scored against the
+    business's fitted context (``ScoringContext``: built once, refreshed in the background)
+    in time proportional to the lines; without, or when the lines fall outside what the
+    context can judge, the window is re-read and re-judged as a whole. ``uow``: an open unit
+    of work to run in (the caller commits); ``lines``: the new lines already loaded;
+    ``categories``: their fresh categories."""
+    if uow is None:
+        with _uow_factory(services)() as own:
+            keep = score_ingested(business_id, transaction_ids, booked, services, uow=own,
+                                  lines=lines, categories=categories)  # fmt: skip
+            own.commit()
+        return keep
+    scope = _scope(uow, business_id)
+    new = set(transaction_ids)
+    contexts = _contexts(services)
+    keep = None
+    if contexts is not None:
+        ctx = contexts.get(business_id)
+        if ctx is None:  # a cold business: judge its history once (includes these lines)
+            ctx = _context_in(scope, booked[1])
+            if ctx is not None:
+                contexts.put(business_id, ctx)
+        if ctx is not None:
+            txs = [t for t in lines if t.transaction_id in new]
+            if len(txs) < len(new):
+                txs = [t for t in (scope.transactions.get(i) for i in sorted(new)) if t]
+            keep = ctx.score(txs, categories)
+            if keep is None:
+                contexts.drop(business_id)
+    if keep is None:
         window = scope.transactions.list(since=booked[1] - REALTIME_WINDOW)
-        new = set(transaction_ids)
         report = _detect(scope, window)
         incidents = {r.incident_id for r in report.results if r.transaction_id in new}
         keep = [
@@ -204,8 +338,7 @@ def score_ingested(business_id: str, transaction_ids: Sequence[str], booked: tup
             for r in report.results
             if r.transaction_id in new or (r.is_anomaly and r.incident_id in incidents)
         ]
-        scope.anomalies.upsert(keep)
-        uow.commit()
+    scope.anomalies.upsert(keep)
     return keep
 
 

@@ -47,8 +47,11 @@ __all__ = [
     "ExportBusiness",
     "GrantConsent",
     "RefreshInsights",
+    "RefreshPlan",
     "RefreshResult",
     "WithdrawConsent",
+    "apply_refresh",
+    "plan_refresh",
 ]
 
 
@@ -149,23 +152,60 @@ def _fx_tips(services: Any, txs: list[Any], accounts: list[Any]) -> tuple[FxTipI
     return tuple(fx_tip_inputs(fx_tips(txs, accounts, rates)))
 
 
-def refresh_insights(cmd: RefreshInsights, services: Any) -> RefreshResult:
-    """Analyse one business and store what ranking publishes; nothing without consent."""
+@dataclass(frozen=True, slots=True)
+class RefreshPlan:
+    """What ``plan_refresh`` computed from a read: the candidates to rank and store."""
+
+    cmd: RefreshInsights
+    now: datetime
+    candidates: tuple[Any, ...] = ()
+    processed: bool = True
+    reason: str = "ok"
+
+
+def plan_refresh(cmd: RefreshInsights, services: Any, uow_factory: Any = None) -> RefreshPlan:
+    """The expensive half of a refresh, in a read transaction: read the business, forecast,
+    build the candidates. ``uow_factory``: a read-only one lets it run beside the writer
+    (the API's background refresh); nothing is written here."""
     now = _now(cmd.now)
-    with _uow(services) as uow:
+    with (uow_factory or getattr(services, "uow_factory", None) or _no_uow)() as uow:
         business = uow.businesses.get(cmd.business_id)
         if business is None:
             raise NotFound(f"unknown business {cmd.business_id!r}")
         scope = uow.scope(cmd.business_id)
         consent = ConsentState(cmd.business_id, frozenset(scope.consents.active()))
         if not consent.has(Purpose.INSIGHTS):
-            return RefreshResult(cmd.business_id, False, "no_consent")
+            return RefreshPlan(cmd, now, processed=False, reason="no_consent")
         store = scope.insights
         prefs = store.preferences()
         previous = store.list()
         snap = _snapshot(scope, business, consent, cmd.as_of, cmd.offers, cmd.fx_tips, services)
-        run = explain_service.analyze_business(snap, prefs, now, previous)
-        wanted = [c for c in run.candidates if str(c.kind) not in prefs.muted_kinds]
+    run = explain_service.analyze_business(snap, prefs, now, previous)
+    return RefreshPlan(cmd, now, tuple(run.candidates))
+
+
+def _no_uow() -> Any:
+    raise TypeError("Services.uow_factory is not configured")
+
+
+def apply_refresh(plan: RefreshPlan, services: Any) -> RefreshResult:
+    """The short write half: re-read consent, preferences and the stored insights (an owner
+    may have muted, dismissed or withdrawn while the plan was computed), rank the planned
+    candidates against them, store, queue notifications, commit."""
+    cmd, now = plan.cmd, plan.now
+    if not plan.processed:
+        return RefreshResult(cmd.business_id, False, plan.reason)
+    with _uow(services) as uow:
+        if uow.businesses.get(cmd.business_id) is None:
+            raise NotFound(f"unknown business {cmd.business_id!r}")
+        scope = uow.scope(cmd.business_id)
+        consent = ConsentState(cmd.business_id, frozenset(scope.consents.active()))
+        if not consent.has(Purpose.INSIGHTS):  # withdrawn meanwhile: store nothing
+            return RefreshResult(cmd.business_id, False, "no_consent")
+        store = scope.insights
+        prefs = store.preferences()
+        previous = store.list()
+        wanted = [c for c in plan.candidates if str(c.kind) not in prefs.muted_kinds]
         ranked = rank(wanted, previous, now, RankPolicy())
         store.upsert([*ranked.published, *ranked.updated], now)
         deliveries: list[Delivery] = []
@@ -196,12 +236,19 @@ def refresh_insights(cmd: RefreshInsights, services: Any) -> RefreshResult:
         cmd.business_id,
         True,
         "ok",
-        len(run.candidates),
+        len(plan.candidates),
         len(ranked.published),
         len(ranked.updated),
         held,
         tuple(deliveries),
     )
+
+
+def refresh_insights(cmd: RefreshInsights, services: Any) -> RefreshResult:
+    """Analyse one business and store what ranking publishes; nothing without consent.
+    Two transactions: a read that computes (``plan_refresh``) and a short write
+    (``apply_refresh``), so writers never queue behind the forecast."""
+    return apply_refresh(plan_refresh(cmd, services), services)
 
 
 def audit_takes_consent() -> bool:

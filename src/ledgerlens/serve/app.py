@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from typing import Any
 
 from fastapi import FastAPI
@@ -41,8 +42,12 @@ def build_state(container: Container, settings: ServeSettings, metrics: ApiMetri
     from ledgerlens.adapters.db.idempotency import SqlIdempotencyStore
     from ledgerlens.adapters.db.transaction_search import SqlTransactionSearch
     from ledgerlens.adapters.db.unit_of_work import sql_uow_factory
-    from ledgerlens.pipeline import dispatch
-    from ledgerlens.pipeline_insights import RefreshInsights
+    from ledgerlens.pipeline_anomalies import (
+        ScoringContexts,
+        build_scoring_context,
+        install_scoring_context,
+    )
+    from ledgerlens.pipeline_insights import RefreshInsights, apply_refresh, plan_refresh
     from ledgerlens.serve.feed_cache import FeedCache
     from ledgerlens.serve.idempotency import IdempotencyGuard
     from ledgerlens.serve.ratelimit import TokenBucketLimiter
@@ -54,10 +59,19 @@ def build_state(container: Container, settings: ServeSettings, metrics: ApiMetri
     api = settings.api
     store = SqlIdempotencyStore(engine, lease_seconds=api.idempotency_lease_s)
     writes = WriteLane(serial=engine.dialect.name == "sqlite")
-    services = container.services()  # enrichment included: the model loads here, once
+    # enrichment included: the model loads here, once; real-time anomaly scoring keeps a
+    # fitted context per business (pipeline_anomalies.ScoringContexts)
+    services = replace(container.services(), anomaly_contexts=ScoringContexts(api.scoring_contexts))
+    read_uow = sql_uow_factory(engine, read_only=True)
 
     async def refresh(business_id: str) -> object:
-        return await writes.run(dispatch, RefreshInsights(business_id), services)
+        # compute beside the writer in read transactions; only the short writes queue on it
+        plan = await run_in_threadpool(plan_refresh, RefreshInsights(business_id), services,
+                                       read_uow)  # fmt: skip
+        result = await writes.run(apply_refresh, plan, services)
+        fresh = await run_in_threadpool(build_scoring_context, business_id, services, read_uow)
+        await writes.run(install_scoring_context, business_id, fresh, services)
+        return result
 
     return ApiState(
         container=container,
@@ -66,7 +80,7 @@ def build_state(container: Container, settings: ServeSettings, metrics: ApiMetri
         limiter=TokenBucketLimiter(api.rate_limit_per_s, api.rate_limit_burst),
         idempotency=IdempotencyGuard(store, metrics, wait_s=api.idempotency_wait_s, lane=writes),
         search=SqlTransactionSearch(engine),
-        read_uow=sql_uow_factory(engine, read_only=True),  # type: ignore[arg-type]
+        read_uow=read_uow,  # type: ignore[arg-type]
         services=services,
         metrics=metrics,
         writes=writes,

@@ -38,6 +38,12 @@ class ApiSettings(BaseModel):
         le=3600,
         description="forecast and insights refresh this long after ingestion (writes coalesce)",
     )
+    scoring_contexts: int = Field(
+        64,
+        ge=1,
+        le=10_000,
+        description="businesses whose fitted anomaly scoring context this process keeps (LRU)",
+    )
 
 
 class ServeSettings(BaseSettings):

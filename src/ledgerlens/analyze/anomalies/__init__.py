@@ -4,6 +4,7 @@ See ``service.detect_anomalies`` for the flow and docs/anomalies.md for the rule
 and the evaluation. Pure: no I/O, numpy only (scikit-learn is used by ``ml`` for comparison).
 """
 
+from ledgerlens.analyze.anomalies.context import ScoringContext
 from ledgerlens.analyze.anomalies.features import AnomalyConfig, AnomalyFeatures, build_features
 from ledgerlens.analyze.anomalies.feedback import (
     ExpectedFeedback,
@@ -30,6 +31,7 @@ __all__ = [
     "FeedbackStore",
     "InMemoryFeedbackStore",
     "RuleHit",
+    "ScoringContext",
     "TailOutlierDetector",
     "build_features",
     "detect_all",

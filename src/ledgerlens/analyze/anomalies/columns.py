@@ -118,6 +118,7 @@ class Columns:
     cards: list[str]
     emps: list[str]
     places: list[str]
+    accounts: list[str]
 
 
 def read_columns(txs: list[Transaction], cats: Mapping[str, str]) -> Columns:
@@ -181,4 +182,5 @@ def read_columns(txs: list[Transaction], cats: Mapping[str, str]) -> Columns:
         cards=list(cards),
         emps=list(emps),
         places=list(places),
+        accounts=list(accounts),
     )

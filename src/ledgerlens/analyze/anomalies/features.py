@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ledgerlens.analyze.anomalies.columns import STATUTORY_PREFIXES, read_columns
+from ledgerlens.analyze.anomalies.columns import STATUTORY_PREFIXES, Columns, read_columns
 from ledgerlens.core.ledger import Transaction
 
 __all__ = [
@@ -36,7 +36,9 @@ __all__ = [
     "AnomalyConfig",
     "AnomalyFeatures",
     "build_features",
+    "features_from_columns",
     "group_median",
+    "is_night",
     "model_matrix",
 ]
 
@@ -114,6 +116,8 @@ class AnomalyFeatures:
     burst_first: np.ndarray  # int32: index of the first line of that burst, -1 if none
     duplicate_of: np.ndarray  # int32: index of the earlier identical payment, -1 if none
     mcc_prior: np.ndarray  # earlier lines of this business with the same MCC (any card)
+    card_known_hours: np.ndarray  # lines of this line's card with a printed hour
+    card_night_uses: np.ndarray  # … of which at night (22:00–05:59)
 
     @property
     def n(self) -> int:
@@ -228,17 +232,39 @@ def _duplicates(tx: Sequence[Transaction], out: np.ndarray, payee: np.ndarray,
     return dup
 
 
+def is_night(hour: np.ndarray) -> np.ndarray:
+    """A printed hour between 22:00 and 05:59."""
+    return (hour >= 0) & ((hour >= 22) | (hour < 6))
+
+
+def _card_hours(card: np.ndarray, hour: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per line, its card's lines with a printed hour, and those of them at night."""
+    code = card.astype(np.int64) + 1  # -1 (no card) is a group of its own
+    known = hour >= 0
+    size = int(code.max()) + 1 if len(code) else 0
+    k = np.bincount(code[known], minlength=size)
+    night = np.bincount(code[is_night(hour)], minlength=size)
+    return k[code].astype(np.int64), night[code].astype(np.int64)
+
+
 def build_features(
     transactions: Sequence[Transaction],
     categories: Mapping[str, str] | None = None,
     config: AnomalyConfig | None = None,
 ) -> AnomalyFeatures:
     """Engineered columns for ONE business's lines (pure; categories optional, else MCC's)."""
-    config = config or DEFAULT_CONFIG
     txs = list(transactions)
-    n = len(txs)
     cats = categories or {}
-    cols = read_columns(txs, cats)
+    return features_from_columns(txs, read_columns(txs, cats), bool(cats), config)
+
+
+def features_from_columns(
+    txs: Sequence[Transaction], cols: Columns, has_categories: bool,
+    config: AnomalyConfig | None = None,
+) -> AnomalyFeatures:  # fmt: skip
+    """``build_features`` over columns already read (the scoring context keeps them)."""
+    config = config or DEFAULT_CONFIG
+    n = len(txs)
     amount, exponent, day, hour, mcc = cols.amount, cols.exponent, cols.day, cols.hour, cols.mcc
     payee, card, emp, place, account = cols.payee, cols.card, cols.emp, cols.place, cols.account
     category, payees, cards, emps, places = (
@@ -254,7 +280,7 @@ def build_features(
     weekday = ((day + 6) % 7).astype(np.int8)
     first_day = int(day.min()) if n else 0
     internal = _internal_legs(amount, day, account)
-    if cats:
+    if has_categories:
         internal |= np.fromiter((c.startswith("transfer.") for c in category), bool, count=n)
 
     # payee history, per direction and channel (a refund from a supplier is not a payment to
@@ -306,6 +332,7 @@ def build_features(
         first_at_place = _rank_in_group(cp, day)[0] == 0
         new_place = has_place & first_at_place & (card_rank >= config.place_min_history)
     mcc_prior = _rank_in_group(mcc.astype(np.int64), day)[0] if n else np.zeros(0, np.int64)
+    card_known_hours, card_night_uses = _card_hours(card, hour)
     return AnomalyFeatures(
         transaction_ids=tuple(t.transaction_id for t in txs),
         currency=tuple(t.currency for t in txs),
@@ -344,6 +371,8 @@ def build_features(
         burst_first=burst_first,
         duplicate_of=duplicate_of,
         mcc_prior=mcc_prior,
+        card_known_hours=card_known_hours,
+        card_night_uses=card_night_uses,
     )
 
 

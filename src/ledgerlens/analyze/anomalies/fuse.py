@@ -33,6 +33,10 @@ __all__ = [
     "AlertBudget",
     "AnomalyResult",
     "fuse_scores",
+    "incident_candidates",
+    "results_of",
+    "score_lines",
+    "within_budget",
 ]
 
 MODEL_NAME = "anomaly-ecod"
@@ -107,6 +111,21 @@ def fuse_scores(
     patterns: ExpectedPatterns | None = None,
 ) -> list[AnomalyResult]:
     """One result per line that has any evidence (lines without evidence score 0)."""
+    scored = score_lines(f, hits, model_pct, model_contrib, budget=budget, patterns=patterns)
+    return results_of(f, scored, _apply_budget(scored, f.n, budget))
+
+
+def score_lines(
+    f: AnomalyFeatures,
+    hits: Sequence[RuleHit],
+    model_pct: np.ndarray | None = None,
+    model_contrib: np.ndarray | None = None,
+    *,
+    budget: AlertBudget = DEFAULT_BUDGET,
+    patterns: ExpectedPatterns | None = None,
+) -> dict[int, dict]:
+    """Per line with evidence (by index): fused score, rule score, kind, reasons, incident …
+    (before the budget decides which are raised)."""
     by_line: dict[int, list[RuleHit]] = {}
     for h in hits:
         by_line.setdefault(h.index, []).append(h)
@@ -146,7 +165,12 @@ def fuse_scores(
             "suppressed_by": suppressed,
             "feedback_key": pattern_key(kind, f.payee_keys[int(f.payee[i])]),
         }  # fmt: skip
-    raised = _apply_budget(scored, f.n, budget)
+    return scored
+
+
+def results_of(f: AnomalyFeatures, scored: dict[int, dict], raised: set[int]
+               ) -> list[AnomalyResult]:  # fmt: skip
+    """The verdicts of scored lines, ``raised`` (indices) marked as alerts."""
     ids = f.transaction_ids
     return [
         AnomalyResult(
@@ -167,18 +191,29 @@ def fuse_scores(
     ]
 
 
-def _apply_budget(scored: dict[int, dict], n: int, budget: AlertBudget) -> set[int]:
-    """Raise whole incidents, best first, within the business's alert budget."""
+def incident_candidates(scored: dict[int, dict], threshold: float
+                        ) -> list[tuple[float, int, list[int]]]:  # fmt: skip
+    """(best score, first line, members) of each incident whose rules reach ``threshold``."""
     incidents: dict[int, list[int]] = {}
     for i, s in scored.items():
         incidents.setdefault(s["incident"], []).append(i)
-    ranked = sorted(
-        ((max(scored[i]["score"] for i in members), first, members)
-         for first, members in incidents.items()
-         if max(scored[i]["rule_score"] for i in members) >= budget.threshold),
-        key=lambda t: (-t[0], t[1]),
-    )  # fmt: skip
+    return [
+        (max(scored[i]["score"] for i in members), first, members)
+        for first, members in incidents.items()
+        if max(scored[i]["rule_score"] for i in members) >= threshold
+    ]
+
+
+def within_budget(candidates: Sequence[tuple[float, int, Sequence[int]]], n: int,
+                  budget: AlertBudget) -> set[int]:  # fmt: skip
+    """Raise whole incidents, best first (ties: earlier first line), within the budget."""
+    ranked = sorted(candidates, key=lambda t: (-t[0], t[1]))
     raised: set[int] = set()
     for _, _, members in ranked[: budget.max_alerts(n)]:
         raised.update(members)
     return raised
+
+
+def _apply_budget(scored: dict[int, dict], n: int, budget: AlertBudget) -> set[int]:
+    """Raise whole incidents, best first, within the business's alert budget."""
+    return within_budget(incident_candidates(scored, budget.threshold), n, budget)

@@ -251,10 +251,12 @@ def detect_misuse(
     *,
     limits: Mapping[str, int] | None = None,
     config: AnomalyConfig = DEFAULT_CONFIG,
+    has_cards: bool | None = None,
 ) -> list[RuleHit]:
     """Misuse hits on one business; ``limits`` maps card or employee id to a per-purchase
-    limit in minor units (from the card policy)."""
-    if not f.is_card.any():
+    limit in minor units (from the card policy). ``has_cards``: whether the business has any
+    card line (the scoring context passes it when ``f`` holds only some of its lines)."""
+    if not (f.is_card.any() if has_cards is None else has_cards):
         return []
     profiles = profile_employees(f) if (f.employee >= 0).any() else {}
     return [

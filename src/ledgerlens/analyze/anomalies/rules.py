@@ -24,7 +24,12 @@ from datetime import date
 
 import numpy as np
 
-from ledgerlens.analyze.anomalies.features import DEFAULT_CONFIG, AnomalyConfig, AnomalyFeatures
+from ledgerlens.analyze.anomalies.features import (
+    DEFAULT_CONFIG,
+    AnomalyConfig,
+    AnomalyFeatures,
+    is_night,
+)
 from ledgerlens.core.ledger import Transaction
 from ledgerlens.core.money import format_minor
 
@@ -184,15 +189,13 @@ def _card_testing(
 
 
 def _unusual_hours(f: AnomalyFeatures, txs: Sequence[Transaction]) -> list[RuleHit]:
-    night = (f.hour >= 0) & ((f.hour >= 22) | (f.hour < 6))
+    night = is_night(f.hour)
     if not night.any():
         return []
     hits = []
-    known = f.hour >= 0
     for i in np.flatnonzero(night & f.out).tolist():
-        same_card = known & (f.card == f.card[i])
-        usual = int(same_card.sum()) - 1
-        nights = int((night & same_card).sum()) - 1
+        usual = int(f.card_known_hours[i]) - 1  # this card's other lines with a printed hour
+        nights = int(f.card_night_uses[i]) - 1
         if usual >= 10 and nights / usual > 0.05:
             continue  # this card is often used at night: a night shift, not a surprise
         hits.append(RuleHit(
