@@ -55,6 +55,7 @@ __all__ = [
     "gap_kind_at",
     "iter_cases",
     "load_world_truth",
+    "unpaid_invoices",
 ]
 
 # weekly origins into the hidden future at which the shortfall is scored (weeks 2–8 ahead of
@@ -180,6 +181,24 @@ def _with_future(
     return replace(data, transactions=data.transactions + txs, truth=merged)
 
 
+def unpaid_invoices(rows: list[dict[str, str]], visible: list[Transaction]) -> list[OpenInvoice]:
+    """The history end's open invoices (``future_items.csv`` rows) that no visible receipt has
+    paid yet — matched by the invoice number quoted in the description or bank reference, as a
+    bank reconciles them."""
+    quoted = " ".join(f"{t.description} {t.bank_reference}" for t in visible if t.amount_minor > 0)
+    return [
+        OpenInvoice(
+            r["account_id"],
+            r["counterparty_name"],
+            date.fromisoformat(r["due_date"]),
+            to_minor(r["amount"], r["currency"]),
+            r["reference"],
+        )
+        for r in rows
+        if r["kind"] == "open_invoice" and not (r["reference"] and r["reference"] in quoted)
+    ]
+
+
 def _truth_items(data: BusinessData, truth: WorldTruth, origin: date, horizon: int):  # type: ignore[no-untyped-def]
     """Known items and explained lines from the world's truth at ``origin``."""
     explained = set(data.truth.recurring_series)
@@ -206,7 +225,7 @@ def _truth_items(data: BusinessData, truth: WorldTruth, origin: date, horizon: i
                         row["counterparty_name"],
                     )
                 )
-    else:  # other origins: the truth series' real next occurrences; invoices unknown
+    else:  # other origins: the truth series' real next occurrences
         sched = [
             ScheduledPayment(
                 t.account_id,
@@ -220,6 +239,10 @@ def _truth_items(data: BusinessData, truth: WorldTruth, origin: date, horizon: i
             if t.transaction_id in explained and origin < t.booking_date <= end
         ]
         invoices = []
+        if origin > truth.history_end:  # what the bank knew then and is still unpaid
+            visible = [t for t in data.transactions if t.booking_date <= origin]
+            rows = truth.future_items.get(data.business_id, [])
+            invoices = unpaid_invoices(rows, visible)
     delays = estimate_customer_delays((), invoices, origin)
     items = scheduled_items(sched, origin) + invoice_items(invoices, origin, delays)
     customers = {i.customer for i in invoices}

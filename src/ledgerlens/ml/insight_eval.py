@@ -46,6 +46,7 @@ from ledgerlens.core.money import to_minor
 from ledgerlens.explain.model import Insight, InsightKind
 from ledgerlens.explain.ranking import rank
 from ledgerlens.explain.service import BusinessSnapshot, analyze_business
+from ledgerlens.ml.forecast_world import unpaid_invoices
 from ledgerlens.ml.synth_data import BusinessData, BusinessTruth, iter_business_data, load_future
 
 __all__ = ["GapTruth", "Refresh", "WorldRun", "noise_recall", "replay_world"]
@@ -163,17 +164,15 @@ def _known_items(
 ) -> tuple[list[OpenInvoice], list[ScheduledPayment]]:
     """What the bank knew at the history end and is still open at ``origin``: invoices no
     line up to the origin has paid (by reference), agreed one-off payments not yet due."""
-    quoted = " ".join(f"{t.description} {t.bank_reference}" for t in visible if t.amount_minor > 0)
-    invoices, scheduled = [], []
+    invoices = unpaid_invoices(future, visible)
+    scheduled = []
     for r in future:
         due, amount = date.fromisoformat(r["due_date"]), to_minor(r["amount"], r["currency"])
-        if r["kind"] == "open_invoice":
-            if r["reference"] and r["reference"] in quoted:
-                continue
-            invoices.append(
-                OpenInvoice(r["account_id"], r["counterparty_name"], due, amount, r["reference"])
-            )
-        elif r["recurring_series_id"].endswith("_known") and due > origin:
+        if (
+            r["kind"] != "open_invoice"
+            and r["recurring_series_id"].endswith("_known")
+            and due > origin
+        ):
             scheduled.append(
                 ScheduledPayment(
                     r["account_id"],

@@ -29,7 +29,7 @@ __all__ = [
     "WeekRisk",
 ]
 
-FORECAST_VERSION = "2026.12.3"
+FORECAST_VERSION = "2026.12.4"
 SOURCE = f"model:cashflow@{FORECAST_VERSION}"
 
 
