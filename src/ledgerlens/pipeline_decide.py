@@ -81,19 +81,25 @@ def _rules(services: Services) -> tuple[DecisionRules, Catalog, Any]:
     return rules, catalog, audit
 
 
-def _past(entries: list[AuditEntry]) -> tuple[dict[str, int], list[PastRecommendation]]:
-    """Current limits and the recommendation history, read back from the log."""
+def _past(
+    entries: list[AuditEntry],
+) -> tuple[dict[str, int], float | None, list[PastRecommendation]]:
+    """Current limits, the probability of distress they were set on (the limits' hysteresis
+    needs it) and the recommendation history, read back from the log."""
     limits: dict[str, int] = {}
+    probability: float | None = None
     history: list[PastRecommendation] = []
     for e in entries:  # in chain order: later entries win
         out = e.outputs
         if e.kind == DecisionKind.LIMIT and e.subject.endswith("_limit"):
             limits[e.subject.removesuffix("_limit")] = int(out["limit_minor"])
+            seen = e.inputs.get("probability_of_distress")
+            probability = float(seen) if seen is not None else probability
         elif e.kind == DecisionKind.RECOMMENDATION and out.get("shown"):
             history.append(PastRecommendation(e.subject, e.decided_at))
         elif e.kind == DecisionKind.FEEDBACK and out.get("dismissed"):
             history.append(PastRecommendation(e.subject, e.decided_at, dismissed=True))
-    return limits, history
+    return limits, probability, history
 
 
 def decide_for_business(cmd: DecideForBusiness, services: Services) -> DecisionReport:
@@ -120,7 +126,7 @@ def decide_for_business(cmd: DecideForBusiness, services: Services) -> DecisionR
             if a.currency != business.base_currency and hit is not None:
                 fx[a.currency] = hit[0]
     fc = forecast_business(cmd.business_id, business.base_currency, accounts, txs, fx_to_base=fx)
-    previous, history = _past(audit.entries(cmd.business_id))
+    previous, previous_p, history = _past(audit.entries(cmd.business_id))
     bundle = decide_business(
         cmd.business_id,
         business.base_currency,
@@ -134,6 +140,7 @@ def decide_for_business(cmd: DecideForBusiness, services: Services) -> DecisionR
         risk_scorer=getattr(services, "risk_scorer", None),
         fx_rates=services.fx_rates,
         previous_limits=previous,
+        previous_probability=previous_p,
         history=history,
     )
     decisions = bundle.all

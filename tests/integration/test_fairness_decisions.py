@@ -46,6 +46,9 @@ def test_every_business_gets_every_decision_with_a_reason_for_each_refusal(decid
             assert (why == "") == bool(sel), name
     assert sum(summary["card_limit_changes"].values()) == n
     assert sum(summary["band_moves"].values()) == n
+    # the limits' noise rule only ever applies to a band that got worse
+    assert 0 <= summary["band_worse_within_noise"] <= summary["band_moves"]["worse"]
+    assert summary["mean_abs_probability_change"] >= 0.0
 
 
 def test_offers_follow_need_and_credit_offered_is_any_product(decided) -> None:  # type: ignore[no-untyped-def]

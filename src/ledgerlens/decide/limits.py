@@ -6,6 +6,16 @@ falls below the previous limit by more than the dead band (deterioration acts fa
 most ``max_step_up_pct`` per review (improvement is trusted slowly), and stays put inside the
 dead band. The regulatory cap bounds everything. Every result is a ``Decision`` that says why,
 with figures.
+
+A worse band lowers the limit only when the probability of distress really rose: the model's
+probability moves a little from review to review with no change in the business (a bank-holiday
+week, a customer paying a few days late), and a move of 0.095 → 0.105 crosses the B/C bound and
+would cut the target by a third. So when the previous review's probability is known and the band
+worsened, the rise must reach the entered band's ``min_worsening_bps`` (``limit_bands``: half the
+band's width, 2.5 points into B, 5 into C, 7.5 into D and E); a smaller rise keeps the previous
+band's target (``LIMIT_BAND_WITHIN_NOISE``) and never raises the limit. Deterioration still acts
+at once: a real rise, a fall in inflow or a likely forecast shortfall lowers the limit in the
+same review.
 """
 
 from __future__ import annotations
@@ -20,7 +30,8 @@ __all__ = ["LIMIT_KINDS", "decide_limit", "decide_limits"]
 
 LIMIT_KINDS: tuple[str, ...] = ("card", "payment")
 FORECAST_CUT_PROBABILITY = 0.5  # a likely shortfall halves the target
-SOURCE = "rule:limits@2026.12.1"
+SOURCE = "rule:limits@2026.12.2"
+_BAND_ORDER = "ABCDE"  # best to worst
 
 
 def _money(amount_minor: int, currency: str) -> str:
@@ -38,10 +49,29 @@ def decide_limit(
     risk: RiskAssessment,
     rules: DecisionRules,
     previous_minor: int | None = None,
+    previous_probability: float | None = None,
 ) -> Decision:
-    """One limit decision (``kind`` = "card" or "payment"), hysteresis on ``previous_minor``."""
+    """One limit decision (``kind`` = "card" or "payment"), hysteresis on ``previous_minor`` and,
+    for a worse band, on the rise from ``previous_probability`` (the last review's)."""
     cur = signals.base_currency
     band = rules.evaluate("limit_bands", {"limit_kind": kind, "risk_band": risk.risk_band})
+    target_band, held_note = risk.risk_band, ""
+    if previous_minor is not None and previous_probability is not None:
+        before = str(
+            rules.evaluate("risk_bands", {"probability_of_distress": previous_probability}).outputs[
+                "risk_band"
+            ]
+        )
+        rise_bps = (risk.probability_of_distress - previous_probability) * 10_000
+        need_bps = int(band.outputs["min_worsening_bps"])
+        if _worse(risk.risk_band, before) and rise_bps < need_bps:
+            band = rules.evaluate("limit_bands", {"limit_kind": kind, "risk_band": before})
+            target_band = before
+            held_note = (
+                f"band {risk.risk_band} now, but the probability of distress rose only from "
+                f"{previous_probability:.3f} to {risk.probability_of_distress:.3f} (less than "
+                f"{need_bps / 100:g} points): the target keeps band {before}"
+            )
     reg = rules.evaluate("regulatory_caps", {"currency": cur})
     cap_minor = int(reg.outputs["max_exposure_major"]) * 10 ** currency_exponent(cur)
     pct, step_pct = int(band.outputs["target_pct"]), int(band.outputs["max_step_up_pct"])
@@ -51,8 +81,11 @@ def decide_limit(
     codes = [band.outputs["reason_code"], f"RISK_BAND_{risk.risk_band}"]
     reasons = [
         f"monthly operating inflow {_money(signals.monthly_inflow_minor, cur)} less debt service "
-        f"{_money(signals.debt_service_minor, cur)}; band {risk.risk_band} allows {pct} % of it"
+        f"{_money(signals.debt_service_minor, cur)}; band {target_band} allows {pct} % of it"
     ]
+    if held_note:
+        codes.append("LIMIT_BAND_WITHIN_NOISE")
+        reasons.append(held_note)
     if signals.forecast_shortfall_probability >= FORECAST_CUT_PROBABILITY:
         target //= 2
         codes.append("LIMIT_FORECAST_SHORTFALL")
@@ -68,7 +101,7 @@ def decide_limit(
         new, change = target, "lowered"
         codes.append("LIMIT_LOWERED")
         reasons.append(f"lowered at once from {_money(previous_minor, cur)} to the target")
-    elif target > previous_minor * (100 + dead_pct) // 100 and step_pct > 0:
+    elif target > previous_minor * (100 + dead_pct) // 100 and step_pct > 0 and not held_note:
         new = _round_down(min(target, previous_minor * (100 + step_pct) // 100), cur)
         new, change = max(new, previous_minor), "raised"
         codes.append("LIMIT_RAISED" if new == target else "LIMIT_RAISED_STEP")
@@ -95,6 +128,7 @@ def decide_limit(
             "currency": cur,
             "previous_minor": previous_minor,
             "target_minor": target,
+            "target_band": target_band,
             "change": change,
             "cap_minor": cap_minor,
             "rule_ids": [band.rule_id, reg.rule_id],
@@ -106,6 +140,7 @@ def decide_limit(
             "probability_of_distress": risk.probability_of_distress,
             "risk_reasons": list(risk.reasons),
             "previous_minor": previous_minor,
+            "previous_probability_of_distress": previous_probability,
         },
         reason_codes=tuple(codes),
         versions=tuple(
@@ -124,13 +159,21 @@ def decide_limit(
     )
 
 
+def _worse(band: str, than: str) -> bool:
+    return _BAND_ORDER.find(band) > _BAND_ORDER.find(than) >= 0
+
+
 def decide_limits(
     signals: BusinessSignals,
     risk: RiskAssessment,
     rules: DecisionRules,
     previous: dict[str, int] | None = None,
     kinds: Sequence[str] = LIMIT_KINDS,
+    previous_probability: float | None = None,
 ) -> list[Decision]:
-    """Card and payment limits of one business; ``previous`` maps kind → current limit."""
+    """Card and payment limits of one business; ``previous`` maps kind → current limit and
+    ``previous_probability`` is the probability of distress the last review saw."""
     previous = previous or {}
-    return [decide_limit(k, signals, risk, rules, previous.get(k)) for k in kinds]
+    return [
+        decide_limit(k, signals, risk, rules, previous.get(k), previous_probability) for k in kinds
+    ]

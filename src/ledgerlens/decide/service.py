@@ -128,6 +128,7 @@ def decide_business(
     risk_scorer: RiskScorer | None = None,
     fx_rates: FxRates | None = None,
     previous_limits: dict[str, int] | None = None,
+    previous_probability: float | None = None,
     history: Sequence[PastRecommendation] = (),
     now: datetime | None = None,
 ) -> BusinessDecisions:
@@ -152,7 +153,9 @@ def decide_business(
     )
     if band != risk.risk_band:
         risk = replace(risk, risk_band=band)
-    limits = decide_limits(signals, risk, rules, previous_limits)
+    limits = decide_limits(
+        signals, risk, rules, previous_limits, previous_probability=previous_probability
+    )
     if not consented:
         return BusinessDecisions(signals, risk, limits)
     offers = decide_offers(signals, risk, rules)

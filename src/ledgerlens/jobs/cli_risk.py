@@ -2,6 +2,7 @@
 
     ledgerlens risk --input transactions.csv --output scores.csv [--store DIR --version V]
     ledgerlens train-risk [--world DIR | --businesses N --months M --seed S] [--store DIR]
+                          [--as-of-snapshots]
     ledgerlens evaluate-risk [--world DIR | --businesses N --seed S] [--json] [--doc FILE]
     ledgerlens fairness [--world DIR | --businesses N --seed S] [--json] [--doc FILE]
 
@@ -122,6 +123,12 @@ def register(app: typer.Typer) -> None:
         seed: Annotated[int, typer.Option("--seed")] = 7103,
         store: StoreOpt = None,
         version: Annotated[str | None, typer.Option("--version", help="Version to write.")] = None,
+        as_of_snapshots: Annotated[
+            bool,
+            typer.Option(
+                "--as-of-snapshots", help="Also train on earlier as-of dates (docs/risk.md)."
+            ),
+        ] = False,
     ) -> None:
         """Train the risk model on the synthetic world's distress truth and store it."""
         from ledgerlens.adapters.model_store import ModelStore, packaged_root
@@ -134,6 +141,7 @@ def register(app: typer.Typer) -> None:
             months=months,
             seed=seed,
             version=version,
+            as_of_snapshots=as_of_snapshots,
             log=err.print,
         )
         v = result.validation

@@ -51,7 +51,8 @@ _CODE_WORDS = {
     "RISK_BAND_D": "band D: target 10 % of capacity",
     "RISK_BAND_E": "band E: target 5 % of capacity",
     "LIMIT_FORECAST_SHORTFALL": "the forecast sees a likely shortfall (target halved)",
-    "LIMIT_BAND_WORSE": "the model's risk band worsened since the last review",
+    "LIMIT_BAND_WORSE": "the model's risk band worsened since the last review (by more than "
+    "the limit_bands table's minimum rise)",
     "LIMIT_INFLOW_FELL": "operating inflow less debt service fell since the last review",
 }
 

@@ -6,7 +6,9 @@ forecast, the rule tables, the risk model's probability) twice, as a bank would 
 
 - **three months before the history end**: the card limit it had (``REVIEW_GAP_DAYS``);
 - **at the history end**, where the distress truth is anchored: the new card limit (raised, held
-  or lowered against the previous one, with the rules' hysteresis) and the lending offers.
+  or lowered against the previous one, with the rules' hysteresis: the dead band on the amount
+  and, for a worse band, the minimum rise of the probability since the first review) and the
+  lending offers.
 
 Decisions (1 = the outcome the business wants), each with the reason code behind a refusal:
 
@@ -99,6 +101,7 @@ def _decide(job: dict[str, Any], txs: list[Any], probability: float, consented: 
         risk=_risk(bid, probability),
         fx_rates=fx,
         previous_limits=job.get("previous_limits"),
+        previous_probability=job.get("previous_probability"),
     )
 
 
@@ -127,7 +130,12 @@ def review_business(job: dict[str, Any]) -> dict[str, Any]:
     p_before = float(model.predict_proba([build_features(before).values])[0, 1])
     first = _decide(job, before, p_before, consented=False)
     previous = {d.subject.removesuffix("_limit"): d.outputs["limit_minor"] for d in first.limits}
-    now = _decide({**job, "previous_limits": previous}, txs, job["probability"], consented=True)
+    now = _decide(
+        {**job, "previous_limits": previous, "previous_probability": p_before},
+        txs,
+        job["probability"],
+        consented=True,
+    )
     card = next(d for d in now.limits if d.subject == "card_limit")
     out: dict[str, Any] = {
         "business_id": job["business_id"],
@@ -163,7 +171,7 @@ def _limit_lowered_cause(r: dict[str, Any]) -> str:
     """Why the card limit went down, from the decision's own figures."""
     if "LIMIT_FORECAST_SHORTFALL" in r["card_codes"]:
         return "LIMIT_FORECAST_SHORTFALL"
-    if r["band"] > r["band_before"]:
+    if r["band"] > r["band_before"] and "LIMIT_BAND_WITHIN_NOISE" not in r["card_codes"]:
         return "LIMIT_BAND_WORSE"
     return "LIMIT_INFLOW_FELL"
 
@@ -262,10 +270,17 @@ def decision_columns(
             "same": sum(r["band"] == r["band_before"] for r in rows),
             "better": sum(r["band"] < r["band_before"] for r in rows),
         },
+        "band_worse_within_noise": sum("LIMIT_BAND_WITHIN_NOISE" in r["card_codes"] for r in rows),
         "mean_probability_before": round(
             float(np.mean([r["probability_before"] for r in rows])), 4
         ),
         "mean_probability": round(float(np.mean(probabilities)), 4),
+        "mean_abs_probability_change": round(
+            float(
+                np.mean(np.abs(np.asarray(probabilities) - [r["probability_before"] for r in rows]))
+            ),
+            4,
+        ),
         "offered": {p: sum(r[f"{p}_offered"] for r in rows) for p in OFFER_PRODUCTS},
         "needed": {p: sum(r[f"{p}_needed"] for r in rows) for p in OFFER_PRODUCTS},
         "as_of_note": "decisions at each business's history end; previous limit "

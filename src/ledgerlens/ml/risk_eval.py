@@ -271,7 +271,10 @@ def render_fairness(m: dict[str, Any]) -> str:
             f"{mv.get('worse', '–')}, stayed for {mv.get('same', '–')} and improved for "
             f"{mv.get('better', '–')} businesses (mean probability "
             f"{decided.get('mean_probability_before', float('nan')):.3f} → "
-            f"{decided.get('mean_probability', float('nan')):.3f}). Offers made (businesses "
+            f"{decided.get('mean_probability', float('nan')):.3f}, mean |change| "
+            f"{decided.get('mean_abs_probability_change', float('nan')):.3f}); of the worse "
+            f"bands, {decided.get('band_worse_within_noise', '–')} rose less than the limit_bands "
+            "table's minimum and kept the previous band's target. Offers made (businesses "
             "with the need): "
             + ", ".join(
                 f"{p} {decided['offered'][p]} ({decided['needed'][p]})" for p in decided["offered"]

@@ -20,7 +20,7 @@ def test_new_limit_is_the_band_share_of_capacity(
     assert d.outputs["limit_minor"] == 1_200_000
     assert d.outputs["change"] == "new"
     assert "LIMIT_CARD_B" in d.reason_codes and "LIMIT_SET" in d.reason_codes
-    assert "rules:limit_bands@2026.12.1" in d.versions and "model:risk@test" in d.versions
+    assert "rules:limit_bands@2026.12.2" in d.versions and "model:risk@test" in d.versions
     assert "40000.00 EUR" not in d.reasons[1] and "50000.00 EUR" in d.reasons[1]
 
 
@@ -123,3 +123,137 @@ def test_both_kinds_with_previous(
         out[0].outputs["previous_minor"] == 1_500_000 and out[1].outputs["previous_minor"] is None
     )
     assert all(d.reason_codes and d.reasons for d in out)
+
+
+# a worse band lowers the limit only on a real rise of the probability (limit_bands'
+# min_worsening_bps: 250 into B, 500 into C, 750 into D and E)
+
+
+def test_small_rise_across_a_band_bound_keeps_the_previous_band(
+    decision_rules: DecisionRules, make_signals: Any, make_risk: Any
+) -> None:
+    # 0.095 (B) -> 0.105 (C): without the rule the target drops from 30 % to 20 % (15,000 ->
+    # 10,000) and the limit is lowered; a 1-point rise is noise, so B's 15,000 target holds
+    d = decide_limit(
+        "card",
+        make_signals(),
+        make_risk("C", 0.105),
+        decision_rules,
+        previous_minor=1_500_000,
+        previous_probability=0.095,
+    )
+    assert d.outputs["limit_minor"] == 1_500_000 and d.outputs["change"] == "held"
+    assert d.outputs["target_band"] == "B" and d.outputs["target_minor"] == 1_500_000
+    assert "LIMIT_BAND_WITHIN_NOISE" in d.reason_codes and "RISK_BAND_C" in d.reason_codes
+    assert "LIMIT_CARD_B" in d.reason_codes
+    assert any("0.095" in r and "0.105" in r for r in d.reasons)
+    assert d.inputs["previous_probability_of_distress"] == 0.095
+
+
+def test_same_move_without_a_previous_probability_lowers(
+    decision_rules: DecisionRules, make_signals: Any, make_risk: Any
+) -> None:
+    d = decide_limit(
+        "card", make_signals(), make_risk("C", 0.105), decision_rules, previous_minor=1_500_000
+    )
+    assert d.outputs["limit_minor"] == 1_000_000 and d.outputs["change"] == "lowered"
+    assert "LIMIT_BAND_WITHIN_NOISE" not in d.reason_codes
+
+
+@pytest.mark.parametrize(
+    ("band", "p_before", "p_now", "lowered_to"),
+    [
+        ("C", 0.095, 0.146, 1_000_000),  # +5.1 points into C: 20 % at once
+        ("D", 0.15, 0.226, 500_000),  # +7.6 points into D: 10 %
+        ("E", 0.15, 0.40, 250_000),  # a jump over two bands: 5 %
+    ],
+)
+def test_a_real_rise_still_lowers_at_once(
+    decision_rules: DecisionRules,
+    make_signals: Any,
+    make_risk: Any,
+    band: str,
+    p_before: float,
+    p_now: float,
+    lowered_to: int,
+) -> None:
+    d = decide_limit(
+        "card",
+        make_signals(),
+        make_risk(band, p_now),
+        decision_rules,
+        previous_minor=1_500_000,
+        previous_probability=p_before,
+    )
+    assert d.outputs["limit_minor"] == lowered_to and d.outputs["change"] == "lowered"
+    assert "LIMIT_BAND_WITHIN_NOISE" not in d.reason_codes and "LIMIT_LOWERED" in d.reason_codes
+
+
+def test_rise_just_under_the_minimum_into_d_holds_band_c(
+    decision_rules: DecisionRules, make_signals: Any, make_risk: Any
+) -> None:
+    d = decide_limit(
+        "card",
+        make_signals(),
+        make_risk("D", 0.22),
+        decision_rules,
+        previous_minor=1_000_000,
+        previous_probability=0.15,  # +7 points < 7.5
+    )
+    assert d.outputs["target_band"] == "C" and d.outputs["limit_minor"] == 1_000_000
+    assert "LIMIT_BAND_WITHIN_NOISE" in d.reason_codes
+
+
+def test_noise_hold_never_raises_and_inflow_falls_still_lower(
+    decision_rules: DecisionRules, make_signals: Any, make_risk: Any
+) -> None:
+    grown = decide_limit(
+        "card",
+        make_signals(monthly_inflow_minor=8_000_000),
+        make_risk("C", 0.105),
+        decision_rules,
+        previous_minor=1_500_000,
+        previous_probability=0.095,
+    )
+    # B's target is now 24,000, far above 15,000, but the band got worse: no raise
+    assert grown.outputs["limit_minor"] == 1_500_000 and grown.outputs["change"] == "held"
+    shrunk = decide_limit(
+        "card",
+        make_signals(monthly_inflow_minor=3_000_000),
+        make_risk("C", 0.105),
+        decision_rules,
+        previous_minor=1_500_000,
+        previous_probability=0.095,
+    )
+    # B's 30 % of a smaller inflow: 9,000, lowered at once
+    assert shrunk.outputs["limit_minor"] == 900_000 and shrunk.outputs["change"] == "lowered"
+    assert "LIMIT_BAND_WITHIN_NOISE" in shrunk.reason_codes
+
+
+def test_better_band_is_not_held_back(
+    decision_rules: DecisionRules, make_signals: Any, make_risk: Any
+) -> None:
+    d = decide_limit(
+        "card",
+        make_signals(),
+        make_risk("B", 0.095),
+        decision_rules,
+        previous_minor=1_000_000,
+        previous_probability=0.105,
+    )
+    assert d.outputs["target_band"] == "B" and d.outputs["change"] == "raised"
+    assert "LIMIT_BAND_WITHIN_NOISE" not in d.reason_codes
+
+
+def test_decide_limits_passes_the_previous_probability(
+    decision_rules: DecisionRules, make_signals: Any, make_risk: Any
+) -> None:
+    out = decide_limits(
+        make_signals(),
+        make_risk("C", 0.105),
+        decision_rules,
+        {"card": 1_500_000, "payment": 6_000_000},
+        previous_probability=0.095,
+    )
+    assert all("LIMIT_BAND_WITHIN_NOISE" in d.reason_codes for d in out)
+    assert [d.outputs["change"] for d in out] == ["held", "held"]

@@ -143,3 +143,32 @@ def test_a_risk_model_verdict_is_adopted_and_banded_by_the_rules(services: Servi
     risk = report.decisions.risk
     assert (risk.risk_band, risk.reasons) == ("C", ("3 days below zero",))  # 12 % is band C
     assert all("model:risk@2026.12.9" in d.versions for d in report.decisions.limits)
+
+
+def test_the_last_reviews_probability_comes_from_the_log(services: Services) -> None:
+    """0.095 (B) then 0.105 (C): the second review reads 0.095 back from the audit log, so the
+    one-point rise is treated as noise and the card limit keeps band B's target."""
+    from ledgerlens.analyze.risk import RiskAssessment as ModelAssessment
+    from ledgerlens.decide.service import adopt_assessment
+
+    def scorer_at(p: float):  # type: ignore[no-untyped-def]
+        def scorer(signals, transactions, categories):  # type: ignore[no-untyped-def]
+            a = ModelAssessment("b1", date(2026, 11, 30), p, "B", (), "model:risk@t", 0.9, {})
+            return adopt_assessment(a)
+
+        return scorer
+
+    def review(p: float):  # type: ignore[no-untyped-def]
+        bare = Services(importer=services.importer, uow_factory=services.uow_factory,
+                        audit_log=services.audit_log, risk_scorer=scorer_at(p))  # fmt: skip
+        report = dispatch(DecideForBusiness("b1"), bare)
+        return next(d for d in report.decisions.limits if d.subject == "card_limit")
+
+    first = review(0.095)
+    assert first.inputs["previous_probability_of_distress"] is None
+    second = review(0.105)
+    assert second.inputs["previous_probability_of_distress"] == pytest.approx(0.095)
+    assert "RISK_BAND_C" in second.reason_codes and "LIMIT_BAND_WITHIN_NOISE" in second.reason_codes
+    assert second.outputs["target_band"] == "B"
+    assert second.outputs["limit_minor"] == first.outputs["limit_minor"]
+    assert services.audit_log.verify_chain().ok
