@@ -48,3 +48,26 @@ def test_a_text_holding_the_separator_falls_back_to_line_by_line() -> None:
 def test_short_keywords_are_refused() -> None:
     with pytest.raises(ValueError):
         KeywordSet(("nsf",))
+
+
+def test_latin1_and_utf8_texts_with_any_case_of_an_accent_match_the_naive_scan() -> None:
+    words = ("rücklast", "returned", " nsf ")  # all ≥ 5 bytes in Latin-1: both encodings used
+    texts = [
+        "RÜCKLASTSCHRIFT 1",  # Latin-1 chunk, upper-case umlaut
+        "rÜcklast 2",
+        "plain",
+        "Zahlung €12 RÜCKLAST",  # the euro sign forces the UTF-8 chunk
+        "X NSF Y",
+        "RUCKLAST",
+    ]
+    for chunk in (texts[:3], texts):  # the first three fit Latin-1, all six do not
+        want = [any(w in t.lower() for w in words) for t in chunk]
+        assert KeywordSet(words).lines_containing(chunk).tolist() == want
+    assert KeywordSet(words).lines_containing(texts).tolist() == [
+        True,
+        True,
+        False,
+        True,
+        True,
+        False,
+    ]

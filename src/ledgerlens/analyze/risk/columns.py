@@ -1,19 +1,17 @@
-"""One business's ledger as columns: one pass over the ``Transaction`` objects, then arrays.
+"""Column helpers of the risk features: codes of strings, object arrays, the primary account.
 
-Reading attributes off 4 000 objects is the one unavoidable Python-speed step of the risk
-features (a list comprehension per attribute, ~45 µs each); everything after runs on int64 /
-float64 arrays and on object arrays of strings, whose fancy indexing and ``==`` run in C.
+The columns themselves are ``analyze.ledger_columns.LedgerColumns`` (shared with other
+per-business analyses); object arrays of strings make fancy indexing and ``==`` run in C.
 """
 
 from __future__ import annotations
 
 from array import array
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import numpy as np
 
-from ledgerlens.core.ledger import Transaction
+from ledgerlens.analyze.ledger_columns import LedgerColumns, take
 
 __all__ = ["LedgerColumns", "codes_of", "object_array", "primary_account", "take"]
 
@@ -25,61 +23,11 @@ def codes_of(values: Sequence[str]) -> tuple[np.ndarray, list[str]]:
     return codes, list(index)
 
 
-def take(values: list[str], idx: np.ndarray) -> list[str]:
-    """The items of ``values`` at ``idx``, as a list."""
-    return list(map(values.__getitem__, idx.tolist()))
-
-
 def object_array(values: list[str]) -> np.ndarray:
     """A list of strings as a 1-d object array (pointers: fancy indexing and ``==`` in C)."""
     out = np.empty(len(values), dtype=object)
     out[:] = values
     return out
-
-
-def _balances(values: list[int | None]) -> np.ndarray:
-    """Balances as float64, NaN where the bank gave none (ints via ``array``: 2x numpy's path)."""
-    if None not in values:
-        try:
-            return np.frombuffer(array("q", values), np.int64).astype(np.float64)  # type: ignore[arg-type]
-        except OverflowError:
-            pass
-    return np.array(values, dtype=np.float64)
-
-
-@dataclass(slots=True)
-class LedgerColumns:
-    """The ledger as columns: one attribute pass over the objects, everything else on arrays."""
-
-    ordinal: np.ndarray  # booking date as a proleptic ordinal (int64)
-    amount: np.ndarray  # minor units (int64)
-    balance: np.ndarray  # balance after the line (float64, NaN when the bank gave none)
-    account: list[str]  # nearly always one value: a set tells, no array needed
-    currency: list[str]
-    name: list[str]
-    text: list[str]
-    tid: list[str]  # only filled when categories are given
-
-    @classmethod
-    def of(cls, txs: Sequence[Transaction], *, with_ids: bool) -> LedgerColumns:
-        return cls(
-            np.frombuffer(array("q", [t.booking_date.toordinal() for t in txs]), np.int64),
-            np.frombuffer(array("q", [t.amount_minor for t in txs]), np.int64),
-            _balances([t.balance_after_minor for t in txs]),
-            [t.account_id for t in txs],
-            [t.currency for t in txs],
-            [t.counterparty_name for t in txs],
-            [t.description for t in txs],
-            [t.transaction_id for t in txs] if with_ids else [],
-        )
-
-    def take(self, keep: np.ndarray) -> LedgerColumns:
-        idx = np.flatnonzero(keep)
-        return LedgerColumns(
-            *(col[idx] for col in (self.ordinal, self.amount, self.balance)),
-            *(take(col, idx) for col in (self.account, self.currency, self.name, self.text)),
-            take(self.tid, idx) if self.tid else [],
-        )
 
 
 def primary_account(lines: LedgerColumns) -> tuple[np.ndarray, str]:

@@ -21,8 +21,8 @@ from datetime import date
 
 import numpy as np
 
+from ledgerlens.analyze.ledger_columns import LedgerColumns
 from ledgerlens.analyze.risk.columns import (
-    LedgerColumns,
     codes_of,
     object_array,
     primary_account,
@@ -31,7 +31,14 @@ from ledgerlens.analyze.risk.columns import (
 from ledgerlens.analyze.risk.keywords import KeywordSet
 from ledgerlens.core.ledger import Transaction
 
-__all__ = ["FEATURES", "MONOTONE", "RiskFeatures", "build_features", "feature_matrix"]
+__all__ = [
+    "FEATURES",
+    "MONOTONE",
+    "RiskFeatures",
+    "build_features",
+    "feature_matrix",
+    "features_of_columns",
+]
 
 # name -> monotone direction demanded by economics (+1: more never lowers risk, -1: more never
 # raises it, 0: let the data decide). Order is the model's column order.
@@ -212,12 +219,27 @@ def build_features(
 
     Money flows are read in the business's main currency (that of the busiest account); lines in
     other currencies only count through their conversions into it. One pass reads the objects
-    into columns; the rest runs on arrays (p99 ≤ 5 ms a business with the model, issue #7).
+    into columns; the rest runs on arrays (``features_of_columns``).
     """
     if not transactions:
         raise ValueError("no transactions to score")
-    bid = transactions[0].business_id
     lines = LedgerColumns.of(transactions, with_ids=bool(categories))
+    return features_of_columns(lines, categories=categories, as_of=as_of)
+
+
+def features_of_columns(
+    lines: LedgerColumns,
+    *,
+    categories: Mapping[str, str] | None = None,
+    as_of: date | None = None,
+) -> RiskFeatures:
+    """``build_features`` on a business's lines already read into columns (the caller holds
+    them for other analyses too): the same numbers, without the ~1 ms object pass."""
+    bid = lines.business_id
+    if not len(lines):
+        raise ValueError("no transactions to score")
+    if categories and not lines.tid:
+        raise ValueError("categories need the columns' transaction ids (with_ids=True)")
     if as_of is not None:
         keep = lines.ordinal <= as_of.toordinal()
         if not keep.any():

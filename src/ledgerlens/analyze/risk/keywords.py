@@ -3,47 +3,71 @@
 The risk features fall back to keywords when no categories are given ("RÜCKLASTSCHRIFT",
 "LOAN PMT"). Bank descriptions are nearly all distinct (they carry references), so deduplicating
 them saves nothing, and ``str.find`` costs a full scan of the ledger's text per keyword (~0.1 ms
-for 3 600 lines, a millisecond for a dozen words). Here the text is scanned once, whatever the
-number of words: the 5 bytes at every offset of the UTF-8 text (ASCII-folded by ``bytes.lower``)
-are hashed into a 65 536-slot table holding the words' first five bytes (strided numpy views,
-no copy), and the few offsets that hit are confirmed with an exact ``bytes.startswith``. The result
-is that of ``any(w in text.lower() for w in words)`` per line (see ``_case_variants`` for the one
-exotic exception). Text goes through in chunks of ``_CHUNK_LINES`` lines so that no temporary
-outgrows the allocator's heap: a fresh 400 kB index array is an ``mmap`` that page-faults on
-every call and tripled the time here.
+for 3 600 lines, a millisecond for a dozen words; a compiled regex alternation, 3 ms). Here the
+text is scanned once, whatever the number of words:
+
+* the lines are joined and encoded as Latin-1 when they fit (a copy; UTF-8 otherwise), and
+  every byte is case-folded by ``| 0x20`` (one numpy pass: ASCII letters, Latin-1 and UTF-8
+  accented capitals all land on their lower-case byte; other bytes fold too, which only adds
+  candidates);
+* the 4-byte windows at the even offsets (two aligned ``uint32`` views, a quarter of the bytes
+  each) are hashed into a 65 536-slot table of the keywords' windows at their offsets 0 and 1:
+  a keyword of 5 or more bytes always covers the window at an even offset at or just after its
+  start;
+* the few offsets that hit are confirmed exactly (the slice decoded and lower-cased equals the
+  keyword) and mapped to their lines by ``searchsorted`` on the separators.
+
+The result is that of ``any(w in (pad + text + pad).lower() for w in words)`` per line, except
+for characters that ``str.lower`` maps onto ASCII from elsewhere (the Kelvin sign to "k") or
+that lower-case into several characters. Text goes through in chunks of ``_CHUNK_LINES`` lines
+so that no temporary outgrows the allocator's heap: a fresh 400 kB array is an ``mmap`` that
+page-faults on every call and tripled the time here.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from itertools import product
+from contextlib import suppress
 
 import numpy as np
 
 __all__ = ["KeywordSet"]
 
 _SEP = "\x00"  # joins the lines: no keyword contains it, so no match spans two lines
-_MULT = np.uint32(0x9E3779B1)  # multiplicative hashing of two overlapping 4-byte windows
-_MULT2 = np.uint32(0x85EBCA77)
-_SHIFT = np.uint32(16)  # into 16 bits
-_KEY = 5  # bytes of a keyword's start that the table holds (the shortest, " loan", has 5)
-_CHUNK_LINES = 512  # ~30 kB of text: every temporary stays well under 128 kB
+_MULT = np.uint32(0x9E3779B1)  # multiplicative hashing of a 4-byte window into 16 bits
+_SHIFT = np.uint32(16)
+_KEY = 5  # shortest keyword in bytes: its windows at offsets 0 and 1 both fit
+_WINDOW = 4
+_FOLD = bytes(b | 0x20 for b in range(256))  # the byte fold, for ``bytes.translate``
+_CHUNK_LINES = 512  # ~30 kB of text: 256 and 1024 lines measured slower
 
 
 class KeywordSet:
-    """A fixed set of lower-case keywords (each at least 5 UTF-8 bytes), built once per module."""
+    """A fixed set of lower-case keywords (each at least 5 bytes), built once per module."""
 
     def __init__(self, words: Sequence[str]) -> None:
-        encoded = sorted({v for w in words for v in _case_variants(w.lower())})
-        if any(len(w) < _KEY for w in encoded):
-            raise ValueError(f"keywords need at least {_KEY} bytes (the width of the hashed key)")
         self.words: tuple[str, ...] = tuple(w.lower() for w in words)
-        self._by_prefix: dict[bytes, tuple[bytes, ...]] = {}
-        for w in encoded:
-            self._by_prefix[w[:_KEY]] = (*self._by_prefix.get(w[:_KEY], ()), w)
+        # folded window -> (offset in the word, word, its length in bytes) per encoding
+        if any(len(w.encode("utf-8")) < _KEY for w in self.words):
+            raise ValueError(f"keywords need at least {_KEY} UTF-8 bytes")
+        # Latin-1 only when every word keeps 5 bytes in it ("prêt" has 4: such sets read UTF-8)
+        short = any(len(w.encode("latin-1", "replace")) < _KEY for w in self.words)
+        self._encodings = ("utf-8",) if short else ("latin-1", "utf-8")
+        self._by_window: dict[str, dict[bytes, tuple[tuple[int, str, int], ...]]] = {}
         self._table = np.zeros(1 << 16, bool)
-        for key in self._by_prefix:
-            self._table[_slots(key)] = True
+        for encoding in self._encodings:
+            windows: dict[bytes, tuple[tuple[int, str, int], ...]] = {}
+            for w in self.words:
+                try:
+                    raw = w.encode(encoding)
+                except UnicodeEncodeError:
+                    continue  # a text in Latin-1 cannot hold this word
+                folded = raw.translate(_FOLD)
+                for off in (0, 1):
+                    win = folded[off : off + _WINDOW]
+                    windows[win] = (*windows.get(win, ()), (off, w, len(raw)))
+                    self._table[_slot(win)] = True
+            self._by_window[encoding] = windows
 
     def lines_containing(self, texts: Sequence[str], *, pad: str = "") -> np.ndarray:
         """Boolean per text: does ``pad + text.lower() + pad`` contain one of the words?
@@ -60,59 +84,60 @@ class KeywordSet:
         n = len(texts)
         out = np.zeros(n, bool)
         sep = f"{pad}{_SEP}{pad}"
-        blob = f"{pad}{sep.join(texts)}{pad}".encode().lower()  # ASCII fold, fast
-        hits = self._offsets(blob)
-        if not hits:
+        text = f"{pad}{sep.join(texts)}{pad}"
+        blob, encoding = b"", "utf-8"
+        if self._encodings[0] == "latin-1":
+            with suppress(UnicodeEncodeError):  # a copy for ASCII and Latin-1 text
+                blob, encoding = text.encode("latin-1"), "latin-1"
+        if encoding == "utf-8":
+            blob = text.encode("utf-8")
+        starts = self._starts(blob, encoding)
+        if not starts:
             return out
         seps = np.flatnonzero(np.frombuffer(blob, np.uint8) == 0)
         if seps.size != n - 1:  # a text holds the separator itself: check line by line
             for i, t in enumerate(texts):
-                low = f"{pad}{t.lower()}{pad}"
+                low = f"{pad}{t}{pad}".lower()
                 out[i] = any(w in low for w in self.words)
             return out
-        out[np.searchsorted(seps, np.asarray(hits))] = True
+        out[np.searchsorted(seps, np.asarray(starts))] = True
         return out
 
-    def _offsets(self, blob: bytes) -> list[int]:
+    def _starts(self, blob: bytes, encoding: str) -> list[int]:
         """Byte offsets in ``blob`` where one of the words starts (exactly, not by hash)."""
-        if len(blob) < _KEY:
+        size = len(blob)
+        if size < _KEY:
             return []
-        maybe = self._table.take(_slots(blob))
-        if not maybe.any():
+        padded = -(-size // _WINDOW) * _WINDOW + _WINDOW  # room for the odd-pair view
+        folded = np.zeros(padded, np.uint8)  # zero padding: no keyword window holds a 0 byte
+        np.bitwise_or(np.frombuffer(blob, np.uint8), np.uint8(0x20), out=folded[:size])
+        shifted = folded[2:].copy()  # aligned copy: its uint32 view holds the windows at 4k + 2
+        hits: list[int] = []
+        for base, view in ((0, folded), (2, shifted)):
+            words = view[: (view.size // _WINDOW) * _WINDOW].view(np.uint32)
+            slot = words * _MULT
+            slot >>= _SHIFT
+            maybe = self._table.take(slot)
+            if maybe.any():
+                hits.extend((np.flatnonzero(maybe) * _WINDOW + base).tolist())
+        if not hits:
             return []
-        found = []
-        for at in np.flatnonzero(maybe).tolist():
-            words = self._by_prefix.get(blob[at : at + _KEY], ())
-            if any(blob.startswith(w, at) for w in words):
-                found.append(at)
-        return found
+        windows = self._by_window[encoding]
+        found = set()
+        for at in hits:
+            for off, word, length in windows.get(blob[at : at + _WINDOW].translate(_FOLD), ()):
+                begin = at - off
+                if begin >= 0 and _lower(blob[begin : begin + length], encoding) == word:
+                    found.add(begin)
+        return sorted(found)
 
 
-def _slots(data: bytes) -> np.ndarray:
-    """Table slot of the 5 bytes starting at each offset ``0 .. len(data) - 5``.
-
-    The two overlapping 4-byte windows at ``p`` and ``p + 1`` (strided uint32 views of the
-    bytes, no copy) are hashed together: a 5-byte key keeps common words ("STORE", "TRUCK",
-    "GUTSCHRIFT") from colliding with keyword starts as often as 4 bytes did (280 candidates a
-    business to confirm in Python, then a handful).
-    """
-    grams = np.ndarray((len(data) - 3,), np.uint32, data, 0, (1,))
-    slot = grams[:-1] * _MULT
-    slot ^= grams[1:] * _MULT2
-    slot >>= _SHIFT
-    return slot
+def _slot(window: bytes) -> int:
+    """Table slot of a 4-byte folded window (as the scan's ``uint32`` views read it)."""
+    value = int(np.frombuffer(window, np.uint32)[0])
+    return ((value * int(_MULT)) & 0xFFFFFFFF) >> int(_SHIFT)
 
 
-def _case_variants(word: str) -> list[bytes]:
-    """UTF-8 forms of a lower-case word as ``bytes.lower()`` leaves a text: ASCII letters
-    folded, each non-ASCII letter either as written or upper-case ("rücklast", "rÜcklast").
-
-    ``bytes.lower`` is ~4x faster than ``str.lower`` on text with any non-ASCII character;
-    listing the keyword's own accented letters in both cases keeps the match case-insensitive.
-    (Exotic mappings into ASCII, such as the Kelvin sign to "k", are not folded.)
-    """
-    options = [
-        (c, c.upper()) if not c.isascii() and len(c.upper()) == 1 and c.upper() != c else (c,)
-        for c in word
-    ]
-    return ["".join(combo).encode("utf-8") for combo in product(*options)]
+def _lower(raw: bytes, encoding: str) -> str:
+    """A slice of the text, decoded and lower-cased (a slice may cut a UTF-8 character)."""
+    return raw.decode(encoding, "replace").lower()

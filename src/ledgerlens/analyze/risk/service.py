@@ -13,11 +13,17 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from ledgerlens.analyze.risk.features import RiskFeatures, build_features
+from ledgerlens.analyze.ledger_columns import LedgerColumns
+from ledgerlens.analyze.risk.features import RiskFeatures, build_features, features_of_columns
 from ledgerlens.analyze.risk.model import Reason, RiskModel
 from ledgerlens.core.ledger import Transaction
 
-__all__ = ["RiskAssessment", "assess_features", "assess_risk"]
+__all__ = [
+    "RiskAssessment",
+    "assess_features",
+    "assess_risk",
+    "assess_risk_columns",
+]
 
 _FULL_CONFIDENCE_MONTHS = 12.0  # a year of history shows a full seasonal cycle
 _FULL_CONFIDENCE_LINES = 200
@@ -94,4 +100,19 @@ def assess_risk(
 ) -> RiskAssessment:
     """Assess ONE business from its transactions (and its category annotations when enriched)."""
     feats = build_features(transactions, categories=categories, as_of=as_of)
+    return assess_features(feats, model, model_version, top_reasons=top_reasons)
+
+
+def assess_risk_columns(
+    lines: LedgerColumns,
+    model: RiskModel,
+    model_version: str,
+    *,
+    categories: Mapping[str, str] | None = None,
+    as_of: date | None = None,
+    top_reasons: int = 3,
+) -> RiskAssessment:
+    """``assess_risk`` on ONE business's lines already held as columns (build them with
+    ``LedgerColumns.of(transactions)``, ids included when categories are given)."""
+    feats = features_of_columns(lines, categories=categories, as_of=as_of)
     return assess_features(feats, model, model_version, top_reasons=top_reasons)
