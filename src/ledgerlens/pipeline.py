@@ -297,10 +297,18 @@ def enrich_ingested(
             own.commit()
         return out
     scope = uow.scope(business_id)
-    window = scope.transactions.list(
-        since=booked[0] - _TRANSFER_WINDOW, until=booked[1] + _TRANSFER_WINDOW
-    )
+    accounts = scope.accounts.list()
     ids = set(transaction_ids)
+    if len(accounts) < 2:
+        # a transfer pairs lines of two of the business's accounts (``match_transfers``): with
+        # one account there is nothing to pair, so only the batch's own days are read, not ±10
+        # days of lines and their annotations (the real-time POST's largest read)
+        window = [t for t in scope.transactions.list(since=booked[0], until=booked[1])
+                  if t.transaction_id in ids]  # fmt: skip
+    else:
+        window = scope.transactions.list(
+            since=booked[0] - _TRANSFER_WINDOW, until=booked[1] + _TRANSFER_WINDOW
+        )
     if loaded is not None:
         loaded.extend(t for t in window if t.transaction_id in ids)
     stored = scope.annotations.for_transactions([t.transaction_id for t in window])
@@ -310,7 +318,7 @@ def enrich_ingested(
     if not fresh:
         return []
     annotations = annotate_new(
-        fresh, window, scope.accounts.list(), categorizer=services.categorizer,
+        fresh, window, accounts, categorizer=services.categorizer,
         iban_secret=services.iban_secret, corrections=scope.corrections.list(),
         profile=scope.annotations.profile(), paired=paired, fx_rates=services.fx_rates,
     )  # fmt: skip

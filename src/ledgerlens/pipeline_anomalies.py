@@ -64,6 +64,7 @@ __all__ = [
     "install_scoring_context",
     "mark_expected",
     "score_ingested",
+    "scoring_context_at",
     "set_card_policy",
 ]
 
@@ -231,13 +232,19 @@ def build_scoring_context(business_id: str, services: Services,
     if contexts is None:
         return None
     current = contexts.get(business_id)
-    with (uow_factory or _uow_factory(services))() as uow:
+    anchor = date.fromordinal(current.last_day) if current is not None else None
+    return scoring_context_at(business_id, anchor, uow_factory or _uow_factory(services))
+
+
+def scoring_context_at(business_id: str, anchor: date | None,
+                       uow_factory: Any) -> ScoringContext | None:  # fmt: skip
+    """The business's context judged from storage up to ``anchor`` (its latest line when
+    None). Needs nothing but a unit of work, so the API's refresh worker process runs it."""
+    with uow_factory() as uow:
         if uow.businesses.get(business_id) is None:
             return None
         scope = uow.scope(business_id)
-        if current is not None:
-            anchor = date.fromordinal(current.last_day)
-        else:
+        if anchor is None:
             latest = [t.booking_date for t in scope.transactions.iter_all()]
             if not latest:
                 return None

@@ -317,6 +317,43 @@ def test_imports_and_realtime_ingest_enrich_new_lines(loaded: Loaded) -> None:
     assert len(cats) == len(txs) + 1
 
 
+def test_realtime_enrichment_pairs_a_transfer_leg_booked_days_apart_and_a_single_account_business_still_categorizes(  # noqa: E501
+    loaded: Loaded,
+) -> None:
+    from ledgerlens.pipeline import enrich_ingested
+
+    # a business with two accounts: the inbound leg of a true transfer, enriched in real time,
+    # finds its outbound leg booked up to days before (the ±10-day window is read)
+    bid = next(b for b in loaded.business_ids if _truth_pairs(loaded.world, b))
+    truth = _truth_pairs(loaded.world, bid)
+    txs = {t.transaction_id: t for t in _transactions(loaded.uow_factory, bid)}
+    leg = next(txs[t] for t in sorted(truth) if txs[t].amount_minor > 0)
+    out = enrich_ingested(bid, [leg.transaction_id], (leg.booking_date, leg.booking_date),
+                          loaded.services)  # fmt: skip
+    pairs = [a for a in out if a.kind is AnnotationKind.TRANSFER]
+    assert {a.transaction_id for a in pairs} >= {leg.transaction_id}
+    other = next(a.evidence["other_transaction_id"] for a in pairs
+                 if a.transaction_id == leg.transaction_id)  # fmt: skip
+    assert other in truth and txs[other].booking_date <= leg.booking_date
+
+    # one account: nothing can pair, only the batch's own day is read; the line is categorized
+    with loaded.uow_factory() as uow:
+        uow.businesses.add(Business("solo", "solo", "GB", "GBP"))
+        scope = uow.scope("solo")
+        scope.accounts.add(Account("solo-acc", "solo", "GB29NWBK60161331926800", "GBP",
+                                   AccountType.CURRENT, "Main"))  # fmt: skip
+        uow.commit()
+    row = IncomingTransaction(account_id="solo-acc", booking_date=leg.booking_date,
+                              amount="-12.50", currency="GBP", description="CARD PAYMENT TESCO",
+                              counterparty_name="Tesco", mcc="5411")  # fmt: skip
+    result = dispatch(IngestTransactions("solo", (row,)), loaded.services)
+    with loaded.uow_factory() as uow:
+        stored = uow.scope("solo").annotations.for_transactions(result.transaction_ids)
+    assert [(a.transaction_id, a.kind) for a in stored] == [
+        (result.transaction_ids[0], AnnotationKind.CATEGORY)
+    ]
+
+
 def test_erasure_deletes_annotations_corrections_and_profile(loaded: Loaded) -> None:
     gone, kept = loaded.business_ids
     for bid in loaded.business_ids:

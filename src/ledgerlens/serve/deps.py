@@ -25,6 +25,7 @@ from ledgerlens.serve.idempotency import IdempotencyGuard
 from ledgerlens.serve.metrics import ApiMetrics
 from ledgerlens.serve.ratelimit import TokenBucketLimiter
 from ledgerlens.serve.refresh import RefreshScheduler
+from ledgerlens.serve.refresh_worker import RefreshCompute
 from ledgerlens.serve.security import AuthError, Principal, TokenVerifier
 from ledgerlens.serve.settings import ServeSettings
 from ledgerlens.serve.writes import WriteLane
@@ -54,6 +55,7 @@ class ApiState:
     writes: WriteLane  # SQLite: one writer thread (serve.writes)
     refresh: RefreshScheduler  # coalesced forecast + insights refresh after ingestion
     feed: FeedCache  # the insights feed, valid while the database's change counter stands
+    refresh_compute: RefreshCompute  # the refresh's compute: a worker process (not in-memory DBs)
 
 
 def _state_of(request: Request) -> ApiState:

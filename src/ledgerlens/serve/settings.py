@@ -38,6 +38,16 @@ class ApiSettings(BaseModel):
         le=3600,
         description="forecast and insights refresh this long after ingestion (writes coalesce)",
     )
+    refresh_process: bool = Field(
+        default=True,
+        description="compute background refreshes in a worker process (never in-memory SQLite)",
+    )
+    scoring_context_rebuild_s: float = Field(
+        default=30.0,
+        ge=0,
+        le=86_400,
+        description="a business's scoring context is rebuilt from storage at most this often",
+    )
     scoring_contexts: int = Field(
         64,
         ge=1,

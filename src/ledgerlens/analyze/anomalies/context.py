@@ -25,8 +25,9 @@ What ``score`` gives for a new line, compared with ``detect_anomalies(history + 
   POST that scored them); the batch path re-scores them all. This matters only when the
   business's alert budget is full and a new line ties with an old alert.
 
-The background refresh rebuilds the context from storage (``pipeline_anomalies``), so the
-model, the other lines' scores and any write from elsewhere catch up within one refresh.
+The background refresh rebuilds the context from storage (``pipeline_anomalies``) at most
+every ``LEDGERLENS_API__SCORING_CONTEXT_REBUILD_S`` (30 s) per business, so the model, the other
+lines' scores and any write from another process catch up within that time.
 A line booked before the context's first day, or long after its last, cannot be judged
 incrementally (the month grid moves): ``score`` returns ``None`` and the caller rebuilds.
 Pure: no I/O; not thread-safe (the serving process uses it from one writer thread).
