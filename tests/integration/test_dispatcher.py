@@ -412,3 +412,36 @@ def test_withdrawing_offers_drops_only_the_offer_notifications(engine: Engine) -
     deleted = dispatch(WithdrawConsent(BID, Purpose.OFFERS, "owner"), _services(uowf, 1))
     assert deleted["notification_outbox"] == 1
     assert [(r.reference, r.purpose) for r in _rows(uowf)] == [("i1", "insights")]
+
+
+def test_one_business_outbox_neither_sees_nor_touches_another_business_rows(
+    engine: Engine,
+) -> None:
+    from ledgerlens.explain.outbox import OutboxItem
+
+    uowf = _setup(engine, _prefs())
+    other = "shop-munich"
+    now = at_utc(12)
+    with uowf() as uow:
+        uow.businesses.add(Business(other, "Laden München GmbH", "DE", "EUR"))
+        mine = OutboxItem(BID, "insight", "i1", "email", "insights", "tax_due", "i1", now, "s", "t")
+        theirs = OutboxItem(other, "insight", "j1", "email", "insights", "tax_due", "j1", now,
+                            "s", "t")  # fmt: skip
+        assert uow.scope(BID).insights.outbox.enqueue([mine], now) == 1
+        assert uow.scope(other).insights.outbox.enqueue([theirs], now) == 1
+        with pytest.raises(ValueError):  # an item of another business is refused
+            uow.scope(BID).insights.outbox.enqueue([theirs], now)
+        uow.commit()
+    with uowf() as uow:
+        ob = uow.scope(BID).insights.outbox
+        (their_id,) = uow.scope(other).insights.outbox.due(now)
+        (my_id,) = ob.due(now)
+        assert my_id != their_id
+        with pytest.raises(ValueError):
+            ob.list(other)
+        assert ob.claim(their_id, now, now + timedelta(minutes=5)) is None  # not claimable
+        ob.finish(their_id, OutboxStatus.SENT, now)  # a no-op on another business's row
+        uow.commit()
+    with uowf() as uow:
+        (row,) = uow.scope(other).insights.outbox.list(other)
+        assert row.status is OutboxStatus.PENDING and row.sent_at is None

@@ -137,7 +137,8 @@ class SqlInsightStore:
     def __init__(self, connection: ConnectionSource, business_id: str) -> None:
         self._conn = connection
         self.business_id = business_id
-        self.outbox = SqlOutbox(connection)  # e-mail/push waiting to go (explain.outbox.Outbox)
+        # e-mail/push waiting to go (explain.outbox.Outbox), bound to this business
+        self.outbox = SqlOutbox(connection, business_id)
 
     # -- insights (the in-app feed) -------------------------------------------------------
     def upsert(self, items: Sequence[Insight], now: datetime | None = None) -> int:

@@ -10,9 +10,10 @@ Exactly-once rests on two statements, both safe under concurrent dispatchers:
   sees ``rowcount = 0`` and skips it. The caller commits the claim *before* sending, so the
   network call runs outside any transaction and a crash leaves a lease that expires.
 
-Every method names the business or the row id it works on. Reached as
-``scope.insights.outbox`` (it shares the unit of work's connection, so rows are queued
-atomically with the insights they announce).
+Bound to one business, like every repository: reached as ``scope.insights.outbox`` (it
+shares the unit of work's connection, so rows are queued atomically with the insights they
+announce), and every statement filters on that business; the dispatcher walks the businesses
+one scope at a time.
 """
 
 from __future__ import annotations
@@ -85,13 +86,25 @@ def _item(r: Any) -> OutboxItem:
 
 
 class SqlOutbox:
-    """The outbox over the unit of work's connection."""
+    """One business's outbox over the unit of work's connection.
 
-    def __init__(self, connection: ConnectionSource) -> None:
+    Bound to the business of the scope it is reached from: every statement filters on it, and
+    a call naming another business, or an item of another business, is refused — a row id
+    from elsewhere can neither be read, claimed nor finished through it.
+    """
+
+    def __init__(self, connection: ConnectionSource, business_id: str) -> None:
         self._conn = connection
+        self.business_id = business_id
+
+    def _own(self, business_id: str) -> None:
+        if business_id != self.business_id:
+            raise ValueError("outbox of another business")
 
     def enqueue(self, items: Sequence[OutboxItem], now: datetime) -> int:
         ensure_aware(now, "now")
+        for i in items:
+            self._own(i.business_id)
         rows = [_row(i, now) for i in items]
         if not rows:
             return 0
@@ -107,6 +120,7 @@ class SqlOutbox:
         return sum(len(conn.execute(stmt, row).all()) for row in rows)
 
     def exists(self, business_id: str, kind: str, period_key: str) -> bool:
+        self._own(business_id)
         c = t.c
         stmt = select(c.outbox_id).where(
             c.business_id == business_id, c.kind == kind, c.period_key == period_key
@@ -122,10 +136,10 @@ class SqlOutbox:
 
     def due(self, now: datetime, business_id: str | None = None, limit: int = 100) -> list[str]:
         ensure_aware(now, "now")
-        c = t.c
-        stmt = select(c.outbox_id).where(self._due_clause(now))
         if business_id is not None:
-            stmt = stmt.where(c.business_id == business_id)
+            self._own(business_id)
+        c = t.c
+        stmt = select(c.outbox_id).where(self._due_clause(now), c.business_id == self.business_id)
         stmt = stmt.order_by(c.not_before, c.outbox_id).limit(limit)
         return list(self._conn().execute(stmt).scalars())
 
@@ -134,7 +148,11 @@ class SqlOutbox:
         conn = self._conn()
         res = conn.execute(
             update(t)
-            .where(t.c.outbox_id == outbox_id, self._due_clause(now))
+            .where(
+                t.c.outbox_id == outbox_id,
+                t.c.business_id == self.business_id,
+                self._due_clause(now),
+            )
             .values(status=str(OutboxStatus.SENDING), lease_until=lease_until, updated_at=now)
         )
         if not res.rowcount:
@@ -165,23 +183,30 @@ class SqlOutbox:
             values["not_before"] = not_before
         if status is OutboxStatus.SENT:
             values["sent_at"] = now
-        self._conn().execute(update(t).where(t.c.outbox_id == outbox_id).values(**values))
+        self._conn().execute(
+            update(t)
+            .where(t.c.outbox_id == outbox_id, t.c.business_id == self.business_id)
+            .values(**values)
+        )
 
     def forget(self, business_id: str, purpose: str) -> int:
         """Delete every row of the business queued or sent for ``purpose`` (consent withdrawn:
         unsent ones are not sent, and the message texts derived for it are gone)."""
+        self._own(business_id)
         res = self._conn().execute(
             delete(t).where(t.c.business_id == business_id, t.c.purpose == str(purpose))
         )
         return int(res.rowcount or 0)
 
     def list(self, business_id: str) -> builtins.list[OutboxItem]:
+        self._own(business_id)
         c = t.c
         stmt = select(t).where(c.business_id == business_id).order_by(c.created_at, c.outbox_id)
         return [_item(r) for r in self._conn().execute(stmt)]
 
     def latest(self, business_id: str, kind: str, channel: str = "in_app") -> OutboxItem | None:
         """The newest sent row of ``kind`` on ``channel`` (the app shows the last digest)."""
+        self._own(business_id)
         c = t.c
         stmt = (
             select(t)
