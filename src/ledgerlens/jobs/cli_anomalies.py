@@ -30,33 +30,13 @@ console = Console()
 err = Console(stderr=True)
 
 
-def _read_canonical(path: Path) -> list:  # type: ignore[type-arg]
-    from ledgerlens.core.ledger import Transaction
-    from ledgerlens.ingest.formats.canonical_csv import CanonicalCsvParser
-
-    result = CanonicalCsvParser().parse(path.read_bytes(), str(path))
-    if result.refused:
-        raise ValueError(f"{path.name}: {result.issues[0]}")
-    return [
-        Transaction(
-            transaction_id=p.transaction_id, business_id=p.business_id,
-            account_id=p.account_id or st.account_identifier, booking_date=p.booking_date,
-            value_date=p.value_date, amount_minor=p.amount_minor, currency=st.currency,
-            description=p.description, counterparty_name=p.counterparty_name,
-            counterparty_iban=p.counterparty_iban, mcc=p.mcc, card_id=p.card_id,
-            employee_id=p.employee_id, bank_reference=p.bank_reference,
-        )
-        for st in result.statements
-        for p in st.transactions
-    ]  # fmt: skip
-
-
 def score_file(input_path: Path, output_path: Path, *, rate: float = 0.01,
                policy_path: Path | None = None) -> dict[str, int]:  # fmt: skip
     """Score a canonical CSV file into the anomalies CSV; returns counts."""
     from ledgerlens.analyze.anomalies import AlertBudget, detect_all
+    from ledgerlens.ingest.formats.canonical_csv import read_canonical_transactions
 
-    txs = _read_canonical(input_path)
+    txs = read_canonical_transactions(input_path)
     limits: dict[str, int] = {}
     if policy_path is not None:
         from ledgerlens.decide.card_policies import compile_policy

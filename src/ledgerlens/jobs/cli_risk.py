@@ -36,31 +36,11 @@ WorldOpt = Annotated[Path | None, typer.Option("--world", help="A written test w
 
 
 def _read_by_business(path: Path) -> dict[str, list]:  # type: ignore[type-arg]
-    from ledgerlens.core.ledger import Transaction
-    from ledgerlens.ingest.formats.canonical_csv import CanonicalCsvParser
+    from ledgerlens.ingest.formats.canonical_csv import read_canonical_transactions
 
-    result = CanonicalCsvParser().parse(path.read_bytes(), str(path))
-    if result.refused:
-        raise ValueError(f"{path.name}: {result.issues[0]}")
-    out: dict[str, list[Transaction]] = {}
-    for st in result.statements:
-        for p in st.transactions:
-            out.setdefault(p.business_id, []).append(
-                Transaction(
-                    transaction_id=p.transaction_id,
-                    business_id=p.business_id,
-                    account_id=p.account_id or st.account_identifier,
-                    booking_date=p.booking_date,
-                    value_date=p.value_date,
-                    amount_minor=p.amount_minor,
-                    currency=st.currency,
-                    description=p.description,
-                    counterparty_name=p.counterparty_name,
-                    counterparty_iban=p.counterparty_iban,
-                    balance_after_minor=p.balance_after_minor,
-                    bank_reference=p.bank_reference,
-                )
-            )
+    out: dict[str, list] = {}  # type: ignore[type-arg]
+    for t in read_canonical_transactions(path):
+        out.setdefault(t.business_id, []).append(t)
     return out
 
 

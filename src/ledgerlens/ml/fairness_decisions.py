@@ -118,10 +118,10 @@ def review_business(job: dict[str, Any]) -> dict[str, Any]:
     """Both reviews of one business (a pool task); plain values out."""
     from ledgerlens.analyze.risk.features import build_features
     from ledgerlens.decide.offers import decide_offers
+    from ledgerlens.ingest.formats.canonical_csv import read_canonical_transactions
     from ledgerlens.ml.risk_data import history_start
-    from ledgerlens.ml.synth_data import _read_transactions
 
-    txs = _read_transactions(Path(job["csv"]))
+    txs = read_canonical_transactions(Path(job["csv"]))
     end = max(t.booking_date for t in txs)
     txs = [t for t in txs if t.booking_date >= history_start(end, job["months"])]
     earlier = end - timedelta(days=REVIEW_GAP_DAYS)

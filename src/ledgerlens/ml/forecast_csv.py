@@ -53,37 +53,15 @@ class CsvBusiness:
 
 def load_canonical(path: Path) -> list[CsvBusiness]:
     """Businesses of a canonical CSV; base currency = the currency with the most lines."""
-    from ledgerlens.ingest.formats.canonical_csv import CanonicalCsvParser
+    from ledgerlens.ingest.formats.canonical_csv import read_canonical_transactions
 
-    result = CanonicalCsvParser().parse(Path(path).read_bytes(), str(path))
-    if result.refused:
-        raise ValueError(f"{path}: canonical CSV refused: {result.issues[0]}")
     accounts: dict[str, dict[str, Account]] = {}
     txs: dict[str, list[Transaction]] = {}
-    for st in result.statements:
-        for p in st.transactions:
-            acc_id = p.account_id or st.account_identifier
-            bid = p.business_id
-            accounts.setdefault(bid, {}).setdefault(
-                acc_id, Account(acc_id, bid, acc_id, st.currency)
-            )
-            txs.setdefault(bid, []).append(
-                Transaction(
-                    transaction_id=p.transaction_id,
-                    business_id=bid,
-                    account_id=acc_id,
-                    booking_date=p.booking_date,
-                    value_date=p.value_date,
-                    amount_minor=p.amount_minor,
-                    currency=st.currency,
-                    description=p.description,
-                    counterparty_name=p.counterparty_name,
-                    counterparty_iban=p.counterparty_iban,
-                    mcc=p.mcc,
-                    balance_after_minor=p.balance_after_minor,
-                    bank_reference=p.bank_reference,
-                )
-            )
+    for t in read_canonical_transactions(path):
+        accounts.setdefault(t.business_id, {}).setdefault(
+            t.account_id, Account(t.account_id, t.business_id, t.account_id, t.currency)
+        )
+        txs.setdefault(t.business_id, []).append(t)
     out = []
     for bid in sorted(txs):
         counts: dict[str, int] = {}

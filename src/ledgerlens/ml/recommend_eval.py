@@ -45,33 +45,11 @@ def load_businesses(path: Path) -> list[tuple[str, str, list[Any]]]:
     """(business id, most common currency, transactions) of one canonical CSV, every field
     the parser reads kept (cards, employees, original amounts)."""
     from ledgerlens.core.ledger import Transaction
-    from ledgerlens.ingest.formats.canonical_csv import CanonicalCsvParser
+    from ledgerlens.ingest.formats.canonical_csv import read_canonical_transactions
 
-    result = CanonicalCsvParser().parse(path.read_bytes(), str(path))
     txs: dict[str, list[Transaction]] = defaultdict(list)
-    for st in result.statements:
-        for p in st.transactions:
-            txs[p.business_id].append(
-                Transaction(
-                    transaction_id=p.transaction_id,
-                    business_id=p.business_id,
-                    account_id=p.account_id or st.account_identifier,
-                    booking_date=p.booking_date,
-                    value_date=p.value_date,
-                    amount_minor=p.amount_minor,
-                    currency=st.currency,
-                    description=p.description,
-                    counterparty_name=p.counterparty_name,
-                    counterparty_iban=p.counterparty_iban,
-                    mcc=p.mcc,
-                    card_id=p.card_id,
-                    employee_id=p.employee_id,
-                    balance_after_minor=p.balance_after_minor,
-                    bank_reference=p.bank_reference,
-                    original_amount_minor=p.original_amount_minor,
-                    original_currency=p.original_currency,
-                )
-            )
+    for t in read_canonical_transactions(path):
+        txs[t.business_id].append(t)
     out = []
     for bid, rows in sorted(txs.items()):
         counts: dict[str, int] = defaultdict(int)

@@ -97,10 +97,10 @@ def history_start(end: date, months: int) -> date:
 
 
 def _one(args: tuple[str, str, int]) -> tuple[str, RiskFeatures]:
-    from ledgerlens.ml.synth_data import _read_transactions
+    from ledgerlens.ingest.formats.canonical_csv import read_canonical_transactions
 
     csv_path, bid, months = args
-    txs = _read_transactions(Path(csv_path))
+    txs = read_canonical_transactions(Path(csv_path))
     end = max(t.booking_date for t in txs)
     start = history_start(end, months)
     return bid, build_features([t for t in txs if t.booking_date >= start])
@@ -122,10 +122,10 @@ def snapshot_plan(index: int, history_days: int, n: int = SNAPSHOTS) -> list[tup
 
 
 def _snapshots(args: tuple[str, int]) -> list[tuple[int, int, RiskFeatures]]:
-    from ledgerlens.ml.synth_data import _read_transactions
+    from ledgerlens.ingest.formats.canonical_csv import read_canonical_transactions
 
     csv_path, index = args
-    txs = _read_transactions(Path(csv_path))
+    txs = read_canonical_transactions(Path(csv_path))
     first = min(t.booking_date for t in txs)
     end = max(t.booking_date for t in txs)
     out = []

@@ -52,10 +52,10 @@ class ReviewPairs:
 
 
 def _pair(args: tuple[str, int, int]) -> tuple[tuple[float, ...], tuple[float, ...]]:
-    from ledgerlens.ml.synth_data import _read_transactions
+    from ledgerlens.ingest.formats.canonical_csv import read_canonical_transactions
 
     path, months, gap_days = args
-    txs = _read_transactions(Path(path))
+    txs = read_canonical_transactions(Path(path))
     end = max(t.booking_date for t in txs)
     txs = [t for t in txs if t.booking_date >= history_start(end, months)]
     earlier = end - timedelta(days=gap_days)

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ledgerlens.core.ledger import Account, AccountType, Transaction
+from ledgerlens.ingest.formats.canonical_csv import read_canonical_transactions
 
 __all__ = [
     "BusinessData",
@@ -115,40 +116,6 @@ def _read_accounts(world_dir: Path) -> dict[str, list[Account]]:
     return out
 
 
-def _read_transactions(path: Path) -> list[Transaction]:
-    """The production canonical CSV parser, then ``ParsedTransaction`` → ``Transaction``."""
-    from ledgerlens.ingest.formats.canonical_csv import CanonicalCsvParser
-
-    result = CanonicalCsvParser().parse(path.read_bytes(), str(path))
-    if result.refused:
-        raise ValueError(f"{path}: canonical CSV refused: {result.issues[0]}")
-    out: list[Transaction] = []
-    for st in result.statements:
-        for p in st.transactions:
-            out.append(
-                Transaction(
-                    transaction_id=p.transaction_id,
-                    business_id=p.business_id,
-                    account_id=p.account_id or st.account_identifier,
-                    booking_date=p.booking_date,
-                    value_date=p.value_date,
-                    amount_minor=p.amount_minor,
-                    currency=st.currency,
-                    description=p.description,
-                    counterparty_name=p.counterparty_name,
-                    counterparty_iban=p.counterparty_iban,
-                    mcc=p.mcc,
-                    card_id=p.card_id,
-                    employee_id=p.employee_id,
-                    balance_after_minor=p.balance_after_minor,
-                    bank_reference=p.bank_reference,
-                    source_path=str(path),
-                    source_line=p.line,
-                )
-            )
-    return out
-
-
 def load_future(world_dir: Path) -> dict[str, tuple[tuple[Transaction, ...], BusinessTruth]]:
     """The hidden future per business: its lines (``truth/future_transactions.csv``, canonical
     layout, read by the production parser) and their truth. Never model input at the history
@@ -156,7 +123,7 @@ def load_future(world_dir: Path) -> dict[str, tuple[tuple[Transaction, ...], Bus
     world_dir = Path(world_dir)
     truth = load_truth(world_dir, hidden=True)
     grouped: dict[str, list[Transaction]] = {}
-    for t in _read_transactions(world_dir / "truth" / "future_transactions.csv"):
+    for t in read_canonical_transactions(world_dir / "truth" / "future_transactions.csv"):
         grouped.setdefault(t.business_id, []).append(t)
     return {bid: (tuple(txs), truth.get(bid, BusinessTruth())) for bid, txs in grouped.items()}
 
@@ -170,7 +137,7 @@ def iter_business_data(world_dir: Path) -> Iterator[BusinessData]:
         rows = list(csv.DictReader(fh))
     for row in rows:
         bid = row["business_id"]
-        txs = _read_transactions(world_dir / "csv" / f"{bid}.csv")
+        txs = read_canonical_transactions(world_dir / "csv" / f"{bid}.csv")
         yield BusinessData(
             business_id=bid,
             country=row["country"],

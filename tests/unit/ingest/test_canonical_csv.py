@@ -15,6 +15,7 @@ from ledgerlens.ingest.formats.canonical_csv import (
     MAX_ISSUES,
     CanonicalCsvParser,
     canonical_row,
+    read_canonical_transactions,
     write_canonical_csv,
 )
 from ledgerlens.ingest.model import ImportIssue, ParsedTransaction
@@ -318,3 +319,23 @@ def test_duplicates_far_apart_in_a_streamed_file_are_found_in_fixed_memory(tmp_p
     assert n == 30_001
     assert [(i.line, i.field) for i in issues] == [(30_002, "transaction_id")]
     assert "first on line 2" in issues[0].message
+
+
+def test_read_canonical_transactions_gives_stored_form_or_refuses_naming_the_file(
+    tmp_path,
+) -> None:
+    good = tmp_path / "good.csv"
+    good.write_text(HEADER + GOOD, encoding="utf-8")
+    (t,) = read_canonical_transactions(good)
+    assert (t.transaction_id, t.account_id, t.currency, t.amount_minor) == (
+        "t1", "acc_eur", "EUR", -1250,
+    )  # fmt: skip
+    assert (t.mcc, t.card_id, t.employee_id, t.balance_after_minor) == (
+        "5814", "**** 1234", "emp_1", 98750,
+    )  # fmt: skip
+    assert (t.source_path, t.source_line) == (str(good), 2)
+
+    bad = tmp_path / "bad.csv"
+    bad.write_text(HEADER + GOOD.replace("2024-01-05", "2024-13-05"), encoding="utf-8")
+    with pytest.raises(ValueError, match=r"bad\.csv: canonical CSV refused"):
+        read_canonical_transactions(bad)

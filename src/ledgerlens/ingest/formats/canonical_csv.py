@@ -31,9 +31,11 @@ from __future__ import annotations
 import contextlib
 import csv
 import io
+import os
 import re
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from datetime import date
+from pathlib import Path
 from typing import BinaryIO, TextIO
 
 from ledgerlens.core.ledger import CANONICAL_COLUMNS, Transaction
@@ -45,6 +47,7 @@ __all__ = [
     "CHUNK_SIZE",
     "CanonicalCsvParser",
     "canonical_row",
+    "read_canonical_transactions",
     "write_canonical_csv",
 ]
 
@@ -119,6 +122,41 @@ def _header_issue(path: str, header: list[str]) -> ImportIssue:
     return ImportIssue(
         path, f"not a canonical CSV header ({'; '.join(parts)})", line=1, field="header"
     )
+
+
+def read_canonical_transactions(path: str | os.PathLike[str]) -> list[Transaction]:
+    """Every line of a canonical CSV file as a ``Transaction`` (account by account, as the
+    parser returns them), for the batch commands and evaluations that work on a file without a
+    database (risk, anomalies, forecast, the synthetic world). Refuses the whole file with its
+    first issue, like an import does."""
+    result = CanonicalCsvParser().parse(Path(path).read_bytes(), str(path))
+    if result.refused:
+        raise ValueError(f"{path}: canonical CSV refused: {result.issues[0]}")
+    return [
+        Transaction(
+            transaction_id=p.transaction_id,
+            business_id=p.business_id,
+            account_id=p.account_id or st.account_identifier,
+            booking_date=p.booking_date,
+            value_date=p.value_date,
+            amount_minor=p.amount_minor,
+            currency=st.currency,
+            description=p.description,
+            counterparty_name=p.counterparty_name,
+            counterparty_iban=p.counterparty_iban,
+            mcc=p.mcc,
+            card_id=p.card_id,
+            employee_id=p.employee_id,
+            balance_after_minor=p.balance_after_minor,
+            bank_reference=p.bank_reference,
+            original_amount_minor=p.original_amount_minor,
+            original_currency=p.original_currency,
+            source_path=str(path),
+            source_line=p.line,
+        )
+        for st in result.statements
+        for p in st.transactions
+    ]
 
 
 class CanonicalCsvParser:
