@@ -27,7 +27,7 @@ from __future__ import annotations
 import csv
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -46,7 +46,7 @@ from ledgerlens.analyze.cashflow.known_items import (
 from ledgerlens.analyze.cashflow.model import ForecastInput
 from ledgerlens.core.ledger import Transaction
 from ledgerlens.core.money import currency_exponent, to_minor
-from ledgerlens.ml.synth_data import BusinessData, BusinessTruth, iter_business_data, load_future
+from ledgerlens.ml.synth_data import BusinessData, iter_business_data, load_future, with_future
 
 __all__ = [
     "SHORTFALL_ORIGINS_AHEAD",
@@ -164,23 +164,6 @@ def _ecb():  # type: ignore[no-untyped-def]
     return _ECB[0]
 
 
-def _with_future(
-    data: BusinessData, future: tuple[tuple[Transaction, ...], BusinessTruth] | None
-) -> BusinessData:
-    """History and hidden future in one ``BusinessData``; callers cut it at their origin."""
-    if future is None:
-        return data
-    txs, ft = future
-    h = data.truth
-    merged = BusinessTruth(
-        {**h.category, **ft.category},
-        {**h.transfer_pair, **ft.transfer_pair},
-        {**h.recurring_series, **ft.recurring_series},
-        {**h.anomaly, **ft.anomaly},
-    )
-    return replace(data, transactions=data.transactions + txs, truth=merged)
-
-
 def unpaid_invoices(rows: list[dict[str, str]], visible: list[Transaction]) -> list[OpenInvoice]:
     """The history end's open invoices (``future_items.csv`` rows) that no visible receipt has
     paid yet — matched by the invoice number quoted in the description or bank reference, as a
@@ -278,7 +261,7 @@ def iter_cases(
     for data in iter_business_data(world_dir):
         if data.split not in splits:
             continue
-        data = _with_future(data, future.get(data.business_id))
+        data = with_future(data, future.get(data.business_id))
         bal = truth.daily[data.business_id]
         for offset in offsets:
             origin = truth.history_end + timedelta(days=offset)

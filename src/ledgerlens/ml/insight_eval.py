@@ -34,7 +34,7 @@ import csv
 import json
 import statistics
 import time as clock
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -47,7 +47,7 @@ from ledgerlens.explain.model import Insight, InsightKind
 from ledgerlens.explain.ranking import rank
 from ledgerlens.explain.service import BusinessSnapshot, analyze_business
 from ledgerlens.ml.forecast_world import unpaid_invoices
-from ledgerlens.ml.synth_data import BusinessData, BusinessTruth, iter_business_data, load_future
+from ledgerlens.ml.synth_data import BusinessData, iter_business_data, load_future, with_future
 
 __all__ = ["GapTruth", "Refresh", "WorldRun", "noise_recall", "replay_world"]
 
@@ -142,23 +142,6 @@ def _gaps(world: Path) -> dict[str, GapTruth]:
     return out
 
 
-def _with_future(
-    d: BusinessData, future: tuple[tuple[Transaction, ...], BusinessTruth] | None
-) -> BusinessData:
-    """History and hidden lines in one ``BusinessData``; each refresh cuts it at its origin."""
-    if future is None:
-        return d
-    txs, ft = future
-    h = d.truth
-    truth = BusinessTruth(
-        {**h.category, **ft.category},
-        {**h.transfer_pair, **ft.transfer_pair},
-        {**h.recurring_series, **ft.recurring_series},
-        {**h.anomaly, **ft.anomaly},
-    )
-    return replace(d, transactions=d.transactions + txs, truth=truth)
-
-
 def _known_items(
     future: list[dict[str, str]], origin: date, visible: list[Transaction]
 ) -> tuple[list[OpenInvoice], list[ScheduledPayment]]:
@@ -224,7 +207,7 @@ def replay_world(
     manifest = json.loads((world / "truth" / "manifest.json").read_text(encoding="utf-8"))
     end = date.fromisoformat(manifest["history_end"])
     future = load_future(world)
-    data = [_with_future(d, future.get(d.business_id)) for d in history]
+    data = [with_future(d, future.get(d.business_id)) for d in history]
     items = _future_items(world)
     origins = [end + timedelta(days=7 * k) for k in range(1 - weeks, weeks_ahead + 1)]
     refreshes: list[Refresh] = []

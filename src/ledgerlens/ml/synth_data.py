@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ledgerlens.core.ledger import Account, AccountType, Transaction
@@ -30,6 +30,7 @@ __all__ = [
     "iter_business_data",
     "load_future",
     "load_truth",
+    "with_future",
     "write_synthetic_world",
 ]
 
@@ -126,6 +127,24 @@ def load_future(world_dir: Path) -> dict[str, tuple[tuple[Transaction, ...], Bus
     for t in read_canonical_transactions(world_dir / "truth" / "future_transactions.csv"):
         grouped.setdefault(t.business_id, []).append(t)
     return {bid: (tuple(txs), truth.get(bid, BusinessTruth())) for bid, txs in grouped.items()}
+
+
+def with_future(
+    data: BusinessData, future: tuple[tuple[Transaction, ...], BusinessTruth] | None
+) -> BusinessData:
+    """History and hidden future (``load_future``) in one ``BusinessData``; a backtest or a
+    replay cuts it at each origin, so nothing after the origin is ever model input."""
+    if future is None:
+        return data
+    txs, ft = future
+    h = data.truth
+    merged = BusinessTruth(
+        {**h.category, **ft.category},
+        {**h.transfer_pair, **ft.transfer_pair},
+        {**h.recurring_series, **ft.recurring_series},
+        {**h.anomaly, **ft.anomaly},
+    )
+    return replace(data, transactions=data.transactions + txs, truth=merged)
 
 
 def iter_business_data(world_dir: Path) -> Iterator[BusinessData]:
