@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from ledgerlens.core.errors import NotFound, ValidationError
-from ledgerlens.core.ledger import Annotation, AnnotationKind, Purpose
+from ledgerlens.core.ledger import Account, Annotation, AnnotationKind, Business, Purpose
 from ledgerlens.core.ports import UnitOfWork
 from ledgerlens.core.taxonomy import load_taxonomy
 from ledgerlens.enrich.categorize.service import Categorizer
@@ -164,29 +164,72 @@ def import_statements(cmd: ImportStatements, services: Services) -> list[ImportR
 
 
 def ingest_transactions(cmd: IngestTransactions, services: Services) -> IngestResult:
-    """Store the batch, then categorize its lines that have no category yet and score them,
-    synchronously and in one more transaction, before answering (so the client reads them
-    back enriched; a retried batch heals a run that failed half-way). Forecast and insights
-    follow in the background (the API's refresh scheduler)."""
-    if services.ingestor is None:
-        raise TypeError("Services.ingestor is not configured")
-    result = services.ingestor.ingest(cmd.business_id, cmd.rows)
-    if services.uow_factory is None or not (result.transaction_ids and cmd.rows):
-        return result
-    booked = [r.booking_date for r in cmd.rows]
-    span = (min(booked), max(booked))
+    """Store the batch, categorize its new lines and score them, in one transaction, before
+    answering (so the client reads them back enriched, and a failure leaves nothing behind).
+    Forecast and insights follow in the background (the API's refresh scheduler)."""
+    if services.uow_factory is None:
+        if services.ingestor is None:
+            raise TypeError("Services.ingestor is not configured")
+        return services.ingestor.ingest(cmd.business_id, cmd.rows)
     with services.uow_factory() as uow:
-        lines: list[Any] = []
-        categories: dict[str, str] = {}
-        if services.can_enrich:
-            annotations = enrich_ingested(cmd.business_id, result.transaction_ids, span,
-                                          services, uow=uow, loaded=lines)  # fmt: skip
-            categories = {a.transaction_id: a.value for a in annotations
-                          if a.kind is AnnotationKind.CATEGORY and a.value}  # fmt: skip
-        score_ingested(cmd.business_id, result.transaction_ids, span, services, uow=uow,
-                       lines=lines, categories=categories)  # issue #6  # fmt: skip
+        result = ingest_in(uow, cmd, services)
         uow.commit()
     return result
+
+
+def ingest_in(
+    uow: UnitOfWork, cmd: IngestTransactions, services: Services, facts: BusinessFacts | None = None
+) -> IngestResult:
+    """``ingest_transactions`` inside an open unit of work (the caller commits). ``facts``:
+    the business as the caller holds it (``BusinessFacts``), so nothing of it is read."""
+    result = store_in(uow, cmd, services, facts)
+    judge_ingested(uow, cmd.business_id, [(cmd, result)], services, facts)
+    return result
+
+
+def store_in(
+    uow: UnitOfWork, cmd: IngestTransactions, services: Services, facts: BusinessFacts | None = None
+) -> IngestResult:
+    """Check and store the batch's lines in ``uow`` (refusals raise before anything is
+    written); ``judge_ingested`` enriches and scores them."""
+    if services.ingestor is None:
+        raise TypeError("Services.ingestor is not configured")
+    accounts = {a.account_id: a for a in facts.accounts} if facts is not None else None
+    return services.ingestor.ingest_in(uow, cmd.business_id, cmd.rows, accounts)
+
+
+def judge_ingested(
+    uow: UnitOfWork,
+    business_id: str,
+    stored: Sequence[tuple[IngestTransactions, IngestResult]],
+    services: Services,
+    facts: BusinessFacts | None = None,
+) -> None:
+    """Categorize and score what batches of one business stored (``store_in``), all at once.
+
+    Without ``facts`` a batch of duplicates is looked at too (its lines may have been stored
+    un-enriched by an older run, which this heals); with ``facts`` (the real-time path, where
+    a batch's lines are judged in the transaction that stores them) only new lines are."""
+    keep = [(cmd, r) for cmd, r in stored
+            if r.transaction_ids and cmd.rows and (facts is None or r.created)]  # fmt: skip
+    if not keep:
+        return
+    ids = tuple(i for _, r in keep for i in r.transaction_ids)
+    all_new = all(r.new_lines for _, r in keep)
+    new_lines = tuple(t for _, r in keep for t in r.new_lines) if all_new else ()
+    booked = [row.booking_date for cmd, _ in keep for row in cmd.rows]
+    span = (min(booked), max(booked))
+    lines: list[Any] = []
+    categories: dict[str, str] = {}
+    if services.can_enrich:
+        annotations = enrich_ingested(business_id, ids, span, services, uow=uow, loaded=lines,
+                                      new_lines=new_lines, facts=facts)  # fmt: skip
+        categories = {a.transaction_id: a.value for a in annotations
+                      if a.kind is AnnotationKind.CATEGORY and a.value}  # fmt: skip
+    elif new_lines:
+        lines = list(new_lines)
+    score_ingested(business_id, ids, span, services, uow=uow, lines=lines,
+                   categories=categories, business_known=True)  # issue #6  # fmt: skip
 
 
 def _report(business_id: str, transactions: int, annotations: list[Annotation]) -> EnrichmentReport:
@@ -275,6 +318,29 @@ def recategorize(cmd: Recategorize, services: Services) -> RecategorizeResult:
 _TRANSFER_WINDOW = timedelta(days=10)  # covers match_transfers' 3 banking days and holidays
 
 
+@dataclass(frozen=True, slots=True)
+class BusinessFacts:
+    """What enriching a real-time line reads of its business besides the line: the business,
+    its accounts, the owner's corrections and the stored vocabulary profile (``None``: none
+    stored yet). The real-time path keeps them between requests
+    (``pipeline_realtime.BusinessFactsCache``) instead of reading them for every line."""
+
+    business: Business
+    accounts: tuple[Account, ...]
+    corrections: tuple[Any, ...]
+    profile: tuple[str, ...] | None
+
+    @classmethod
+    def read(cls, uow: UnitOfWork, business_id: str) -> BusinessFacts | None:
+        """The business's facts as stored (``None``: no such business)."""
+        business = uow.businesses.get(business_id)
+        if business is None:
+            return None
+        scope = uow.scope(business_id)
+        return cls(business, tuple(scope.accounts.list()), tuple(scope.corrections.list()),
+                   scope.annotations.profile())  # fmt: skip
+
+
 def enrich_ingested(
     business_id: str,
     transaction_ids: Sequence[str],
@@ -283,44 +349,56 @@ def enrich_ingested(
     *,
     uow: UnitOfWork | None = None,
     loaded: list[Any] | None = None,
+    new_lines: Sequence[Any] = (),
+    facts: BusinessFacts | None = None,
 ) -> list[Annotation]:
     """Annotate the lines among ``transaction_ids`` (booked between ``booked``) that have no
     category yet, with the stored profile and corrections; pair them with the other leg of a
     transfer booked nearby. One window query, whatever the batch size. ``uow``: an open unit
-    of work to run in (the caller commits); ``loaded`` receives the batch's lines as read."""
+    of work to run in (the caller commits); ``loaded`` receives the batch's lines as read.
+    ``new_lines``: the batch's lines when every one was stored just now (so none has an
+    annotation yet): with one account they are the whole window and nothing is read back.
+    ``facts``: the business's accounts, corrections and profile when the caller holds them."""
     if services.uow_factory is None or services.categorizer is None:
         raise TypeError("Services.uow_factory and categorizer are not configured")
     if uow is None:
         with services.uow_factory() as own:
             out = enrich_ingested(business_id, transaction_ids, booked, services, uow=own,
-                                  loaded=loaded)  # fmt: skip
+                                  loaded=loaded, new_lines=new_lines, facts=facts)  # fmt: skip
             own.commit()
         return out
     scope = uow.scope(business_id)
-    accounts = scope.accounts.list()
+    accounts = list(facts.accounts) if facts is not None else scope.accounts.list()
     ids = set(transaction_ids)
-    if len(accounts) < 2:
+    fresh_known = bool(new_lines) and {t.transaction_id for t in new_lines} == ids
+    if len(accounts) < 2 and fresh_known:
+        # stored just now, so not annotated yet; one account: no transfer to pair
+        window, stored = list(new_lines), []
+    elif len(accounts) < 2:
         # a transfer pairs lines of two of the business's accounts (``match_transfers``): with
         # one account there is nothing to pair, so only the batch's own days are read, not ±10
         # days of lines and their annotations (the real-time POST's largest read)
         window = [t for t in scope.transactions.list(since=booked[0], until=booked[1])
                   if t.transaction_id in ids]  # fmt: skip
+        stored = scope.annotations.for_transactions([t.transaction_id for t in window])
     else:
         window = scope.transactions.list(
             since=booked[0] - _TRANSFER_WINDOW, until=booked[1] + _TRANSFER_WINDOW
         )
+        stored = scope.annotations.for_transactions([t.transaction_id for t in window])
     if loaded is not None:
         loaded.extend(t for t in window if t.transaction_id in ids)
-    stored = scope.annotations.for_transactions([t.transaction_id for t in window])
     done = {a.transaction_id for a in stored if a.kind is AnnotationKind.CATEGORY}
     paired = {a.transaction_id for a in stored if a.kind is AnnotationKind.TRANSFER}
     fresh = [t for t in window if t.transaction_id in ids - done]
     if not fresh:
         return []
+    corrections = list(facts.corrections) if facts is not None else scope.corrections.list()
+    profile = facts.profile if facts is not None else scope.annotations.profile()
     annotations = annotate_new(
         fresh, window, accounts, categorizer=services.categorizer,
-        iban_secret=services.iban_secret, corrections=scope.corrections.list(),
-        profile=scope.annotations.profile(), paired=paired, fx_rates=services.fx_rates,
+        iban_secret=services.iban_secret, corrections=corrections,
+        profile=profile, paired=paired, fx_rates=services.fx_rates,
     )  # fmt: skip
     scope.annotations.upsert(annotations)
     return annotations

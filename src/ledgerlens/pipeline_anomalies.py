@@ -302,7 +302,7 @@ def detect_business(cmd: DetectAnomalies, services: Services) -> DetectionReport
 def score_ingested(business_id: str, transaction_ids: Sequence[str], booked: tuple[date, date],
                    services: Services, *, uow: UnitOfWork | None = None,
                    lines: Sequence[Any] = (), categories: dict[str, str] | None = None,
-                   ) -> list[AnomalyResult]:  # fmt: skip
+                   business_known: bool = False) -> list[AnomalyResult]:  # fmt: skip
     """Score real-time lines against the business's last ~13 months and store their verdicts
     (and those of lines in the same incident, e.g. a card-testing burst they complete).
     Older verdicts are left as the last full run decided them.
@@ -312,14 +312,15 @@ def score_ingested(business_id: str, transaction_ids: Sequence[str], booked: tup
     in time proportional to the lines; without, or when the lines fall outside what the
     context can judge, the window is re-read and re-judged as a whole. ``uow``: an open unit
     of work to run in (the caller commits); ``lines``: the new lines already loaded;
-    ``categories``: their fresh categories."""
+    ``categories``: their fresh categories; ``business_known``: the caller has checked in
+    ``uow`` that the business exists."""
     if uow is None:
         with _uow_factory(services)() as own:
             keep = score_ingested(business_id, transaction_ids, booked, services, uow=own,
                                   lines=lines, categories=categories)  # fmt: skip
             own.commit()
         return keep
-    scope = _scope(uow, business_id)
+    scope = uow.scope(business_id) if business_known else _scope(uow, business_id)
     new = set(transaction_ids)
     contexts = _contexts(services)
     keep = None

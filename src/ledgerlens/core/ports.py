@@ -8,9 +8,10 @@ Repositories take and return the pure types of ``core.ledger``; no ORM object cr
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from types import TracebackType
-from typing import Any, Protocol, Self, TypeVar
+from typing import Any, Literal, Protocol, Self, TypeVar
 
 from ledgerlens.core.ledger import (
     Account,
@@ -35,9 +36,12 @@ __all__ = [
     "ConsentRepository",
     "CorrectionRepository",
     "FeedbackRepository",
+    "IdempotencyRepository",
     "ImportFileRecord",
     "ImportFileRepository",
     "MemberRepository",
+    "Reservation",
+    "ReservationState",
     "StatementRepository",
     "TransactionRepository",
     "UnitOfWork",
@@ -173,6 +177,43 @@ class AnomalyRepository(Protocol):
     def list(self, *, raised_only: bool = False) -> list[Any]: ...
 
 
+ReservationState = Literal["new", "replay", "mismatch", "in_progress"]
+
+
+@dataclass(frozen=True, slots=True)
+class Reservation:
+    """What an ``Idempotency-Key`` look-up found: go ahead (``new``; when the work ran in the
+    same transaction as its key, ``new`` carries the answer just stored), the stored first
+    answer (``replay``), another payload under the key (``mismatch``), or a first request
+    still running (``in_progress``)."""
+
+    state: ReservationState
+    status_code: int | None = None
+    content_type: str | None = None
+    body: str | None = None
+
+
+class IdempotencyRepository(Protocol):
+    """A business's ``Idempotency-Key`` records, read and written inside a unit of work, so a
+    request's effects and its stored answer commit together (the real-time ingest path)."""
+
+    def find(self, subject: str, key: str, request_hash: str) -> Reservation | None:
+        """The record under (subject, key) as this request sees it; ``None``: no record."""
+        ...
+
+    def record(
+        self,
+        subject: str,
+        key: str,
+        request_hash: str,
+        status_code: int,
+        content_type: str,
+        body: str,
+    ) -> bool:
+        """Store a finished answer under a free key; ``False`` when the key was taken."""
+        ...
+
+
 class FeedbackRepository(Protocol):
     """The owner's "this is expected" (``analyze.anomalies.ExpectedFeedback``), scoped."""
 
@@ -236,6 +277,7 @@ class BusinessScope(Protocol):
     feedback: FeedbackRepository
     card_policies: CardPolicyRepository
     card_decisions: CardDecisionRepository
+    idempotency: IdempotencyRepository
 
 
 class UnitOfWork(Protocol):

@@ -13,12 +13,12 @@ database decides, so a retried or concurrent batch stores each transaction once.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
 from ledgerlens.core.errors import ImportRefused, LedgerLensError, NotFound
-from ledgerlens.core.ledger import Account
+from ledgerlens.core.ledger import Account, Transaction
 from ledgerlens.core.money import to_minor
 from ledgerlens.core.ports import UnitOfWork
 from ledgerlens.ingest.dedupe import transaction_keys
@@ -60,6 +60,9 @@ class IngestResult:
     # ids of the batch's lines as stored (a duplicate may name the row it duplicates, or a row
     # that was never stored when another key matched): what the pipeline enriches next
     transaction_ids: tuple[str, ...] = ()
+    # the lines as stored when every one of them was new (none a duplicate): what enrichment
+    # takes without reading them back; empty otherwise
+    new_lines: tuple[Transaction, ...] = ()
 
 
 class TransactionIngestor:
@@ -75,35 +78,51 @@ class TransactionIngestor:
         Raises ``NotFound`` for an unknown business and ``ImportRefused`` (with one issue per
         bad row) when any row is unacceptable; nothing is stored then.
         """
+        with self._uow_factory() as uow:
+            result = self.ingest_in(uow, business_id, rows)
+            uow.commit()
+        return result
+
+    def ingest_in(
+        self,
+        uow: UnitOfWork,
+        business_id: str,
+        rows: Sequence[IncomingTransaction],
+        accounts: Mapping[str, Account] | None = None,
+    ) -> IngestResult:
+        """``ingest`` inside an open unit of work (the caller commits). ``accounts``: the
+        business's accounts by id when the caller already holds them (its existence is then
+        taken as known); an id missing from them is looked up before a row is refused."""
         if len(rows) > MAX_BATCH:
             raise ImportRefused(
                 self._source, [ImportIssue(self._source, f"more than {MAX_BATCH} transactions")]
             )
-        with self._uow_factory() as uow:
-            if uow.businesses.get(business_id) is None:
-                raise NotFound(f"unknown business {business_id!r}")
-            scope = uow.scope(business_id)
+        if accounts is None and uow.businesses.get(business_id) is None:
+            raise NotFound(f"unknown business {business_id!r}")
+        scope = uow.scope(business_id)
+        owned = dict(accounts) if accounts is not None else {}
+        if accounts is None or any(r.account_id not in owned for r in rows):
             owned = {a.account_id: a for a in scope.accounts.list()}
-            issues: list[ImportIssue] = []
-            parsed: list[tuple[Account, ParsedTransaction]] = []
-            for line, row in enumerate(rows, start=1):
-                checked = self._check(row, line, owned, issues)
-                if checked is not None:
-                    parsed.append(checked)
-            if issues:
-                raise ImportRefused(self._source, list(issues))
-            keys = transaction_keys([p for _, p in parsed])
-            txs = [
-                to_transaction(business_id, account, p, key, self._source)
-                for (account, p), key in zip(parsed, keys, strict=True)
-            ]
-            created = scope.transactions.add_new(txs)
-            uow.commit()
+        issues: list[ImportIssue] = []
+        parsed: list[tuple[Account, ParsedTransaction]] = []
+        for line, row in enumerate(rows, start=1):
+            checked = self._check(row, line, owned, issues)
+            if checked is not None:
+                parsed.append(checked)
+        if issues:
+            raise ImportRefused(self._source, list(issues))
+        keys = transaction_keys([p for _, p in parsed])
+        txs = [
+            to_transaction(business_id, account, p, key, self._source)
+            for (account, p), key in zip(parsed, keys, strict=True)
+        ]
+        created = scope.transactions.add_new(txs)
         return IngestResult(
             received=len(rows),
             created=created,
             duplicates=len(rows) - created,
             transaction_ids=tuple(t.transaction_id for t in txs),
+            new_lines=tuple(txs) if created == len(txs) else (),
         )
 
     def _check(

@@ -47,13 +47,15 @@ def build_state(container: Container, settings: ServeSettings, metrics: ApiMetri
     from ledgerlens.adapters.db.unit_of_work import sql_uow_factory
     from ledgerlens.pipeline_anomalies import ScoringContexts, install_scoring_context
     from ledgerlens.pipeline_insights import apply_refresh
+    from ledgerlens.pipeline_realtime import BusinessFactsCache, ingest_keyed
     from ledgerlens.serve.feed_cache import FeedCache
     from ledgerlens.serve.idempotency import IdempotencyGuard
     from ledgerlens.serve.ratelimit import TokenBucketLimiter
     from ledgerlens.serve.refresh import RefreshScheduler
     from ledgerlens.serve.refresh_worker import RefreshCompute, shares_storage
+    from ledgerlens.serve.routes.transactions import ingest_answer
     from ledgerlens.serve.security import TokenVerifier
-    from ledgerlens.serve.writes import WriteLane
+    from ledgerlens.serve.writes import GroupCommit, WriteLane
 
     engine: Any = container.engine
     api = settings.api
@@ -92,6 +94,13 @@ def build_state(container: Container, settings: ServeSettings, metrics: ApiMetri
                 built_at.pop(next(iter(built_at)))
         return result
 
+    ingest_group = None
+    if writes.serial:  # SQLite: POSTs queued meanwhile share one transaction (pipeline_realtime)
+        facts = BusinessFactsCache(api.business_facts_ttl_s, lambda: writes.generation)
+        ingest_group = GroupCommit(
+            writes, lambda requests: ingest_keyed(requests, services, ingest_answer, facts)
+        )
+
     return ApiState(
         container=container,
         settings=settings,
@@ -108,6 +117,7 @@ def build_state(container: Container, settings: ServeSettings, metrics: ApiMetri
         ),
         feed=FeedCache(sqlite_change_counter(engine)),
         refresh_compute=compute,
+        ingest_group=ingest_group,
     )
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Header, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -28,7 +28,7 @@ from ledgerlens.serve.refresh import RefreshScheduler
 from ledgerlens.serve.refresh_worker import RefreshCompute
 from ledgerlens.serve.security import AuthError, Principal, TokenVerifier
 from ledgerlens.serve.settings import ServeSettings
-from ledgerlens.serve.writes import WriteLane
+from ledgerlens.serve.writes import GroupCommit, WriteLane
 
 __all__ = [
     "ApiState",
@@ -56,6 +56,9 @@ class ApiState:
     refresh: RefreshScheduler  # coalesced forecast + insights refresh after ingestion
     feed: FeedCache  # the insights feed, valid while the database's change counter stands
     refresh_compute: RefreshCompute  # the refresh's compute: a worker process (not in-memory DBs)
+    # SQLite: real-time POSTs queued meanwhile go in one transaction, key and answer included
+    # (pipeline_realtime); None on PostgreSQL (concurrent writers: the idempotency guard)
+    ingest_group: GroupCommit[Any, Any] | None = None
 
 
 def _state_of(request: Request) -> ApiState:

@@ -26,7 +26,7 @@ from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse, Response
 
-from ledgerlens.adapters.db.idempotency import Reservation
+from ledgerlens.core.ports import Reservation
 from ledgerlens.serve.errors import PROBLEM_MEDIA_TYPE, ApiProblem, problem_for
 from ledgerlens.serve.metrics import ApiMetrics
 from ledgerlens.serve.security import Principal
@@ -87,14 +87,37 @@ class IdempotencyGuard:
         request_hash: str,
         work: Work,
     ) -> Response:
+        """Reserve the key, do ``work``, store its answer (three steps, see the module doc)."""
         ids = (business_id, principal.subject, key)
+
+        async def reserve() -> Reservation:
+            found: Reservation = await self._run(self._store.reserve, *ids, request_hash)
+            return found
+
+        return await self._answer(reserve, lambda: self._first(ids, work))
+
+    async def run_in_transaction(self, attempt: Callable[[], Awaitable[Reservation]]) -> Response:
+        """For work that stores its answer in the same transaction as its key (the real-time
+        ingest, ``pipeline_realtime``): ``attempt`` runs it, or finds what the key holds; a
+        ``new`` reservation carries the answer it just stored."""
+        return await self._answer(attempt, None)
+
+    async def _answer(
+        self,
+        attempt: Callable[[], Awaitable[Reservation]],
+        first: Callable[[], Awaitable[Response]] | None,
+    ) -> Response:
         deadline = time.monotonic() + self._wait_s
         delay = self._poll_s
         while True:
-            found: Reservation = await self._run(self._store.reserve, *ids, request_hash)
+            found = await attempt()
             self._metrics.idempotency.labels(found.state).inc()
             if found.state == "new":
-                return await self._first(ids, work)
+                if first is not None:
+                    return await first()
+                assert found.status_code is not None and found.body is not None
+                return Response(found.body, status_code=found.status_code,
+                                media_type=found.content_type)  # fmt: skip
             if found.state == "replay":
                 assert found.status_code is not None and found.body is not None
                 return Response(

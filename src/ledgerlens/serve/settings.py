@@ -54,6 +54,15 @@ class ApiSettings(BaseModel):
         le=10_000,
         description="businesses whose fitted anomaly scoring context this process keeps (LRU)",
     )
+    business_facts_ttl_s: float = Field(
+        default=5.0,
+        ge=0,
+        le=3_600,
+        description=(
+            "real-time ingestion re-reads a business's accounts, corrections and profile at "
+            "least this often (writes by other processes show within it)"
+        ),
+    )
 
 
 class ServeSettings(BaseSettings):

@@ -90,13 +90,19 @@ def _result(row: Row[Any]) -> AnomalyResult:
 class SqlAnomalyRepository(_Scoped):
     """``core.ports.AnomalyRepository`` over SQL, storing ``AnomalyResult``."""
 
+    def __init__(
+        self, connection: ConnectionSource, business_id: str, stored_now: set[str] | None = None
+    ) -> None:
+        super().__init__(connection, business_id)
+        self._stored_now = stored_now  # the scope's ids inserted in the open transaction
+
     def _write(self, results: Sequence[AnomalyResult]) -> int:
         if not results:
             return 0
         now = utc_now()
         rows = {r.transaction_id: _result_row(self.business_id, r, now) for r in results}
         conn = self._conn()
-        _owned_transactions(conn, self.business_id, set(rows))
+        _owned_transactions(conn, self.business_id, set(rows), self._stored_now)
         stmt = _upsert(conn, anomaly_results, ["transaction_id"])
         for chunk in _chunks(list(rows.values())):
             conn.execute(stmt, list(chunk))

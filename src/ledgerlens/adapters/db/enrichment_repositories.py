@@ -60,9 +60,15 @@ def _upsert_for(dialect: str, table: Any, keys: tuple[str, ...]) -> Any:
     return stmt.on_conflict_do_update(index_elements=list(keys), set_=others)
 
 
-def _owned_transactions(conn: Connection, business_id: str, ids: set[str]) -> None:
-    """Refuse rows about a transaction of another business (or about no transaction)."""
-    wanted = sorted(ids)
+def _owned_transactions(
+    conn: Connection, business_id: str, ids: set[str], known: set[str] | None = None
+) -> None:
+    """Refuse rows about a transaction of another business (or about no transaction).
+    ``known``: ids this business inserted in the open transaction (no look-up needed)."""
+    wanted = sorted(ids - known) if known else sorted(ids)
+    if not wanted:
+        return
+    ids = set(wanted)
     owned: set[str] = set()
     for chunk in _chunks(wanted):
         owned.update(
@@ -104,6 +110,12 @@ def _annotation(row: Row[Any]) -> Annotation:
 class SqlAnnotationRepository(_Scoped):
     """``core.ports.AnnotationRepository`` over SQL (see the module docstring)."""
 
+    def __init__(
+        self, connection: ConnectionSource, business_id: str, stored_now: set[str] | None = None
+    ) -> None:
+        super().__init__(connection, business_id)
+        self._stored_now = stored_now  # the scope's ids inserted in the open transaction
+
     def upsert(self, annotations_: Sequence[Annotation]) -> int:
         if not annotations_:
             return 0
@@ -126,7 +138,7 @@ class SqlAnnotationRepository(_Scoped):
                 "created_at": a.created_at,
             }
         conn = self._conn()
-        _owned_transactions(conn, self.business_id, {k[0] for k in rows})
+        _owned_transactions(conn, self.business_id, {k[0] for k in rows}, self._stored_now)
         stmt = _upsert(conn, annotations_table, ["transaction_id", "kind"])
         values = list(rows.values())
         for chunk in _chunks(values):

@@ -1,16 +1,27 @@
 """Idempotency records in SQL: reserve a key first, then store the first response under it.
 
-The protocol (DESIGN.md §7), carried out by ``serve.idempotency``:
+Two ways, both keyed by (business, token subject, key) (DESIGN.md §7):
 
-1. ``reserve`` inserts a *pending* row keyed by (business, token subject, key). The primary key
-   makes the insert the arbiter: among concurrent identical requests exactly one insert
-   succeeds (SQLite serializes writers with BEGIN IMMEDIATE; PostgreSQL makes the second
-   ``INSERT … ON CONFLICT DO NOTHING`` wait for the first to commit, then skip). The reservation
-   is committed at once, before the work starts, so the others can see it.
+**Reserve, work, complete** (``SqlIdempotencyStore``, driven by ``serve.idempotency`` for every
+creating route):
+
+1. ``reserve`` inserts a *pending* row. The primary key makes the insert the arbiter: among
+   concurrent identical requests exactly one insert succeeds (SQLite serializes writers with
+   BEGIN IMMEDIATE; PostgreSQL makes the second ``INSERT … ON CONFLICT DO NOTHING`` wait for
+   the first to commit, then skip). The reservation is committed at once, before the work
+   starts, so the others can see it.
 2. The winner does the work and calls ``complete`` with the response; a failure that must not
    be replayed (5xx) calls ``release`` so that a retry may run.
 3. Everyone else gets ``replay`` (same payload, finished), ``mismatch`` (another payload under
    that key) or ``in_progress`` (still running: wait and ask again).
+
+**In the work's own transaction** (``SqlIdempotencyRepository``, a business scope's
+repository; the real-time ingest on SQLite's one writer, ``pipeline_realtime``): look the key
+up, do the work and insert the finished answer in one write transaction. SQLite's write lock
+makes look-up and insert one step for every other writer (another process's request with the
+same key waits for the lock, then finds the answer), and a failure rolls the key back with the
+effects, so nothing is left reserved or half-done. A key reserved the first way and not yet
+finished shows as ``in_progress`` here too.
 
 A reservation older than ``lease_seconds`` whose owner never finished (the process died) may be
 taken over by the next request with the same payload; the effects behind it are idempotent
@@ -21,11 +32,13 @@ transaction on SQLite, so waiting clients never queue behind writers.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, delete, select, update
+from sqlalchemy import Connection, Engine, and_, bindparam, delete, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from ledgerlens.adapters.db.api_tables import idempotency_keys
@@ -33,21 +46,16 @@ from ledgerlens.adapters.db.bulk import insert_ignoring_duplicates
 from ledgerlens.adapters.db.engine import SQLITE_BEGIN_OPTION
 from ledgerlens.core.errors import StorageError
 from ledgerlens.core.ledger import utc_now
+from ledgerlens.core.ports import Reservation, ReservationState
 
-__all__ = ["Reservation", "ReservationState", "SqlIdempotencyStore"]
+__all__ = [
+    "Reservation",
+    "ReservationState",
+    "SqlIdempotencyRepository",
+    "SqlIdempotencyStore",
+]
 
-ReservationState = Literal["new", "replay", "mismatch", "in_progress"]
 _T = idempotency_keys.c
-
-
-@dataclass(frozen=True, slots=True)
-class Reservation:
-    """What ``reserve`` found: go ahead (``new``), or the stored first response (``replay``)."""
-
-    state: ReservationState
-    status_code: int | None = None
-    content_type: str | None = None
-    body: str | None = None
 
 
 class SqlIdempotencyStore:
@@ -175,3 +183,65 @@ class SqlIdempotencyStore:
                 return count
         except (OperationalError, InterfaceError) as exc:
             raise StorageError(f"database error: {type(exc.orig).__name__}") from exc
+
+
+_FIND = select(_T.request_hash, _T.status_code, _T.content_type, _T.response_body).where(
+    _T.business_id == bindparam("business_id"),
+    _T.subject == bindparam("subject"),
+    _T.key == bindparam("key"),
+)
+# built once per dialect: a statement object reused is compiled (and cache-keyed) once
+_RECORD: dict[str, Any] = {
+    "sqlite": sqlite_insert(idempotency_keys).on_conflict_do_nothing(),
+    "postgresql": pg_insert(idempotency_keys).on_conflict_do_nothing(),
+}
+
+
+class SqlIdempotencyRepository:
+    """``core.ports.IdempotencyRepository``: one business's keys, inside a unit of work."""
+
+    def __init__(self, connection: Callable[[], Connection], business_id: str) -> None:
+        self._conn = connection
+        self.business_id = business_id
+
+    def find(self, subject: str, key: str, request_hash: str) -> Reservation | None:
+        row = (
+            self._conn()
+            .execute(_FIND, {"business_id": self.business_id, "subject": subject, "key": key})
+            .first()
+        )
+        if row is None:
+            return None
+        if row.request_hash != request_hash:
+            return Reservation("mismatch")
+        if row.status_code is None:
+            return Reservation("in_progress")
+        return Reservation("replay", row.status_code, row.content_type, row.response_body)
+
+    def record(
+        self,
+        subject: str,
+        key: str,
+        request_hash: str,
+        status_code: int,
+        content_type: str,
+        body: str,
+    ) -> bool:
+        conn = self._conn()
+        stmt = _RECORD.get(conn.dialect.name)
+        if stmt is None:
+            raise NotImplementedError(f"no idempotency record for dialect {conn.dialect.name!r}")
+        now = utc_now()
+        row = {
+            "business_id": self.business_id,
+            "subject": subject,
+            "key": key,
+            "request_hash": request_hash,
+            "status_code": status_code,
+            "content_type": content_type,
+            "response_body": body,
+            "created_at": now,
+            "completed_at": now,
+        }
+        result = conn.execute(stmt, row, execution_options={"preserve_rowcount": True})
+        return int(result.rowcount) == 1

@@ -18,7 +18,17 @@ from datetime import date, datetime
 from operator import attrgetter
 from typing import Any
 
-from sqlalchemy import Connection, Select, Table, delete, func, insert, select, update
+from sqlalchemy import (
+    Connection,
+    Select,
+    Table,
+    bindparam,
+    delete,
+    func,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 
 from ledgerlens.adapters.db.bulk import (
@@ -104,16 +114,18 @@ def _insert_one(
         raise Conflict(f"{what} conflicts with a stored row (same id or same unique fields)")
 
 
+# built once: a statement object reused is compiled and cache-keyed once (every import and
+# every real-time POST runs this check)
+_OWNED_ACCOUNTS = select(accounts.c.account_id).where(
+    accounts.c.business_id == bindparam("business_id"),
+    accounts.c.account_id.in_(bindparam("ids", expanding=True)),
+)
+
+
 def _owned_accounts(conn: Connection, business_id: str, account_ids: set[str]) -> None:
     """Refuse rows pointing at an account of another business (or at no account at all)."""
-    owned = set(
-        conn.execute(
-            select(accounts.c.account_id).where(
-                accounts.c.business_id == business_id,
-                accounts.c.account_id.in_(sorted(account_ids)),
-            )
-        ).scalars()
-    )
+    params = {"business_id": business_id, "ids": sorted(account_ids)}
+    owned = set(conn.execute(_OWNED_ACCOUNTS, params).scalars())
     foreign = account_ids - owned
     if foreign:
         raise ValueError(f"account(s) {sorted(foreign)[:5]} are not accounts of {business_id!r}")
@@ -262,6 +274,16 @@ class SqlStatementRepository(_Scoped):
 
 
 class SqlTransactionRepository(_Scoped):
+    def __init__(
+        self, connection: ConnectionSource, business_id: str, stored_now: set[str] | None = None
+    ) -> None:
+        super().__init__(connection, business_id)
+        # the scope's record of ids inserted in the open transaction (``SqlBusinessScope``)
+        self.stored_now = stored_now if stored_now is not None else set()
+        # accounts already checked to be this business's by this repository (an account never
+        # changes business: a later insert in the same unit of work needs no new look-up)
+        self._owned: set[str] = set()
+
     def add_new(
         self, transactions_: Sequence[Transaction], batch_size: int = DEFAULT_BATCH_SIZE
     ) -> int:
@@ -285,13 +307,18 @@ class SqlTransactionRepository(_Scoped):
                 validate_currency(tx.original_currency)
             account_ids.add(tx.account_id)
         conn = self._conn()
-        _owned_accounts(conn, self.business_id, account_ids)
+        if not account_ids <= self._owned:
+            _owned_accounts(conn, self.business_id, account_ids)
+            self._owned.update(account_ids)
         imported_at = utc_now()
         inserted = 0
         for start in range(0, len(transactions_), batch_size):
             chunk = transactions_[start : start + batch_size]
             params = transaction_params(chunk, conn.dialect.name, imported_at)
-            inserted += insert_transactions(conn, params)
+            stored = insert_transactions(conn, params)
+            if stored == len(chunk):  # every row went in: these ids are this business's now
+                self.stored_now.update(t.transaction_id for t in chunk)
+            inserted += stored
         return inserted
 
     def _select(self) -> Select[Any]:

@@ -37,6 +37,7 @@ from ledgerlens.adapters.db.enrichment_repositories import (
     SqlAnnotationRepository,
     SqlCorrectionRepository,
 )
+from ledgerlens.adapters.db.idempotency import SqlIdempotencyRepository
 from ledgerlens.adapters.db.insight_repositories import SqlInsightStore
 from ledgerlens.adapters.db.repositories import (
     SqlAccountRepository,
@@ -53,25 +54,36 @@ __all__ = ["SqlBusinessScope", "SqlUnitOfWork", "sql_uow_factory"]
 
 
 class SqlBusinessScope:
-    """All repositories of one business, sharing the unit of work's connection."""
+    """All repositories of one business, sharing the unit of work's connection.
 
-    def __init__(self, connection: Callable[[], Connection], business_id: str) -> None:
+    ``stored_now``: ids of the transactions this scope's ``add_new`` inserted in the open
+    transaction (cleared when it rolls back). Rows about them (annotations, verdicts) need no
+    ownership look-up: the business's own insert is the proof."""
+
+    def __init__(
+        self,
+        connection: Callable[[], Connection],
+        business_id: str,
+        stored_now: set[str] | None = None,
+    ) -> None:
         if not business_id:
             raise ValueError("a business scope needs a business_id")
         self.business_id = business_id
+        self.stored_now = stored_now if stored_now is not None else set()
         self.members = SqlMemberRepository(connection, business_id)
         self.accounts = SqlAccountRepository(connection, business_id)
         self.statements = SqlStatementRepository(connection, business_id)
-        self.transactions = SqlTransactionRepository(connection, business_id)
+        self.transactions = SqlTransactionRepository(connection, business_id, self.stored_now)
         self.consents = SqlConsentRepository(connection, business_id)
         self.imports = SqlImportFileRepository(connection, business_id)
-        self.annotations = SqlAnnotationRepository(connection, business_id)
+        self.annotations = SqlAnnotationRepository(connection, business_id, self.stored_now)
         self.corrections = SqlCorrectionRepository(connection, business_id)
-        self.anomalies = SqlAnomalyRepository(connection, business_id)
+        self.anomalies = SqlAnomalyRepository(connection, business_id, self.stored_now)
         self.insights = SqlInsightStore(connection, business_id)
         self.feedback = SqlFeedbackRepository(connection, business_id)
         self.card_policies = SqlCardPolicyRepository(connection, business_id)
         self.card_decisions = SqlCardDecisionRepository(connection, business_id)
+        self.idempotency = SqlIdempotencyRepository(connection, business_id)
 
 
 class SqlUnitOfWork:
@@ -82,6 +94,7 @@ class SqlUnitOfWork:
         self._read_only = read_only
         self._connection: Connection | None = None
         self.businesses = SqlBusinessRepository(self._require_connection)
+        self._scopes: dict[str, SqlBusinessScope] = {}  # one per business while open
 
     @property
     def connection(self) -> Connection:
@@ -94,13 +107,24 @@ class SqlUnitOfWork:
         return self._connection
 
     def scope(self, business_id: str) -> SqlBusinessScope:
-        return SqlBusinessScope(self._require_connection, business_id)
+        found = self._scopes.get(business_id)
+        if found is None:
+            found = self._scopes[business_id] = SqlBusinessScope(
+                self._require_connection, business_id
+            )
+        return found
 
     def commit(self) -> None:
         self._require_connection().commit()
 
     def rollback(self) -> None:
         self._require_connection().rollback()
+        self._forget_stored()
+
+    def _forget_stored(self) -> None:
+        """Rows inserted by a rolled-back transaction are gone: no scope may vouch for them."""
+        for scope in self._scopes.values():
+            scope.stored_now.clear()
 
     def __enter__(self) -> Self:
         if self._connection is not None:
@@ -123,6 +147,8 @@ class SqlUnitOfWork:
         connection, self._connection = self._connection, None
         if connection is None:
             return
+        self._forget_stored()
+        self._scopes.clear()
         try:
             connection.rollback()
         except Exception:

@@ -25,7 +25,12 @@ from ledgerlens.enrich.categorize.model import CategorizerModel
 from ledgerlens.enrich.categorize.rules import DEFAULT_RULES, Rule, first_rule
 from ledgerlens.enrich.corrections import CorrectionMemory
 
-__all__ = ["CategorizationResult", "Categorizer"]
+__all__ = ["LEAN_ROWS", "CategorizationResult", "Categorizer"]
+
+# up to this many rows to score, each goes through ``score_one`` (no sklearn call): a grouped
+# real-time write holds a handful of lines, and sklearn's per-call overhead (input validation,
+# sparse matrices) costs more than the rows themselves until a batch is a few dozen lines
+LEAN_ROWS = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,12 +134,15 @@ class Categorizer:
         with_reasons: bool,
     ) -> list[CategorizationResult]:
         model, threshold, classes = self.model, self.model.threshold_, self.model.classes_
-        if len(rows) == 1:  # the lean single path: no sklearn call, no sparse matrices
-            b, c, (idx, val) = model.score_one(rows[0])
-            why = tuple(model.reasons_of(idx, val, b)) if with_reasons else ()
-            return [CategorizationResult(transactions[pending[0]].transaction_id,
-                                         str(classes[b]) if c >= threshold else "",
-                                         round(c, 4), self.source, why)]  # fmt: skip
+        if len(rows) <= LEAN_ROWS:  # the lean path: no sklearn call, no sparse matrices
+            lean = []
+            for k, row in enumerate(rows):
+                b, c, (idx, val) = model.score_one(row)
+                why = tuple(model.reasons_of(idx, val, b)) if with_reasons else ()
+                lean.append(CategorizationResult(transactions[pending[k]].transaction_id,
+                                                 str(classes[b]) if c >= threshold else "",
+                                                 round(c, 4), self.source, why))  # fmt: skip
+            return lean
         best, conf, handle = model.score_rows(rows)
         labels = [str(c) for c in classes]
         cats = [labels[b] if c >= threshold else "" for b, c in zip(best.tolist(), conf.tolist(),

@@ -9,13 +9,17 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Path, Query, Request
 from starlette.concurrency import run_in_threadpool
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 
 from ledgerlens.adapters.db.transaction_search import TransactionFilter
-from ledgerlens.core.errors import NotFound
+from ledgerlens.core.errors import LedgerLensError, NotFound
 from ledgerlens.core.ledger import Transaction
+from ledgerlens.core.ports import Reservation
+from ledgerlens.ingest.realtime import IngestResult
 from ledgerlens.pipeline import IngestTransactions, dispatch
+from ledgerlens.pipeline_realtime import KeyedIngest
 from ledgerlens.serve.deps import ApiState, BusinessId, CurrentPrincipal, IdempotencyKey, State
+from ledgerlens.serve.errors import PROBLEM_MEDIA_TYPE, problem_for
 from ledgerlens.serve.idempotency import request_fingerprint
 from ledgerlens.serve.pagination import MAX_LIMIT, decode_cursor, encode_cursor
 from ledgerlens.serve.routes import READ_ERRORS, WRITE_ERRORS
@@ -143,6 +147,20 @@ async def ingest_transactions(
     authorize(principal, business_id, Permission.INGEST)
     fingerprint = request_fingerprint("POST", request.url.path, batch.model_dump_json().encode())
     command = IngestTransactions(business_id, tuple(t.to_incoming() for t in batch.transactions))
+    group = state.ingest_group
+    if group is not None:  # SQLite: key, lines and answer in one transaction, grouped
+        item = KeyedIngest(command, principal.subject, idempotency_key, fingerprint)
+
+        async def attempt() -> Reservation:
+            outcome = await group.submit(item)
+            if outcome.result is not None:
+                state.metrics.transactions_ingested.inc(outcome.result.created)
+                if outcome.result.created:
+                    state.refresh.schedule(business_id)
+            reservation: Reservation = outcome.reservation
+            return reservation
+
+        return await state.idempotency.run_in_transaction(attempt)
 
     async def work() -> tuple[int, IngestResultOut]:
         # stored, enriched and scored before the answer; forecast and insights follow (coalesced)
@@ -156,3 +174,15 @@ async def ingest_transactions(
         return (201 if result.created else 200), out
 
     return await state.idempotency.run(principal, business_id, idempotency_key, fingerprint, work)
+
+
+def ingest_answer(outcome: IngestResult | LedgerLensError) -> tuple[int, str, str]:
+    """What a real-time ingest answers, as stored under its ``Idempotency-Key``: 201 with the
+    counts when something was new, 200 when every row was a duplicate, else the problem."""
+    if isinstance(outcome, IngestResult):
+        out = IngestResultOut(
+            received=outcome.received, created=outcome.created, duplicates=outcome.duplicates
+        )
+        return (201 if outcome.created else 200), "application/json", out.model_dump_json()
+    status, problem, _ = problem_for(outcome)
+    return status, PROBLEM_MEDIA_TYPE, bytes(JSONResponse(problem).body).decode()
