@@ -11,8 +11,9 @@ throughput. Here instead::
         for each request: its key ── stored ──> replay / mismatch / in progress (that answer)
                                   └─ free ───> validate, store, enrich, score (``ingest_in``)
                                                and insert the answer under the key
-        any failure: the group is rolled back and each request runs again on its own;
-        alone, a refusal (4xx) is rolled back and only its answer is stored
+        any failure: the group is rolled back, the businesses' held facts are dropped and
+        each request runs again on its own; alone, a refusal (4xx) is rolled back and only
+        its answer is stored
 
 The serving process hands in whatever POSTs queued while the writer was busy (``serve.writes.
 GroupCommit``): at low load a group is one request; under load its fixed costs are shared.
@@ -33,8 +34,10 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 
 from ledgerlens.core.errors import LedgerLensError, NotFound
+from ledgerlens.core.ledger import utc_now
 from ledgerlens.core.ports import Reservation, UnitOfWork
 from ledgerlens.ingest.realtime import IngestResult
 from ledgerlens.pipeline import (
@@ -124,6 +127,11 @@ class BusinessFactsCache:
                 self._items.popitem(last=False)
         return fresh
 
+    def drop(self, business_id: str) -> None:
+        """Forget one business's facts (the next ``get`` reads them)."""
+        with self._lock:
+            self._items.pop(business_id, None)
+
     def clear(self) -> None:
         with self._lock:
             self._items.clear()
@@ -139,18 +147,22 @@ def ingest_keyed(
     services: Services,
     answer: Answer,
     cache: BusinessFactsCache,
+    lease_s: float = 300.0,
 ) -> list[KeyedOutcome | BaseException]:
     """Run ``requests`` in one transaction (see the module doc); per request its outcome, or
-    the exception it failed with (nothing of it stored)."""
-    if len(requests) > 1:
-        try:
-            return list(_run(requests, services, answer, cache, alone=False))
-        except Exception:  # noqa: BLE001 - each request runs again on its own, and answers
-            pass
+    the exception it failed with (nothing of it stored). ``lease_s``: a key reserved by the
+    reserve-then-complete path and unfinished for this long is taken over (its owner died)."""
+    try:
+        return list(_run(requests, services, answer, cache, lease_s, alone=False))
+    except Exception:  # noqa: BLE001 - each request runs again on its own, and answers
+        pass
+    # held facts may be what failed (the business erased or changed by another process)
+    for business_id in {r.command.business_id for r in requests}:
+        cache.drop(business_id)
     out: list[KeyedOutcome | BaseException] = []
     for request in requests:
         try:
-            out.extend(_run((request,), services, answer, cache, alone=True))
+            out.extend(_run((request,), services, answer, cache, lease_s, alone=True))
         except Exception as exc:  # noqa: BLE001 - handed to that request's caller
             out.append(exc)
     return out
@@ -161,6 +173,7 @@ def _run(
     services: Services,
     answer: Answer,
     cache: BusinessFactsCache,
+    lease_s: float,
     alone: bool,
 ) -> list[KeyedOutcome]:
     if services.uow_factory is None:
@@ -169,7 +182,7 @@ def _run(
         try:
             outcomes, stored = [], []
             for request in requests:
-                outcome, facts = _one(uow, request, services, answer, cache)
+                outcome, facts = _one(uow, request, services, answer, cache, lease_s)
                 outcomes.append(outcome)
                 if outcome.result is not None and facts is not None:
                     stored.append((request.command, outcome.result, facts))
@@ -203,12 +216,18 @@ def _one(
     services: Services,
     answer: Answer,
     cache: BusinessFactsCache,
+    lease_s: float,
 ) -> tuple[KeyedOutcome, BusinessFacts | None]:
     """One request's key and lines (stored, not yet judged), and the facts they were checked
     against."""
     cmd = request.command
     scope = uow.scope(cmd.business_id)
-    found = scope.idempotency.find(request.subject, request.key, request.request_hash)
+    keys = scope.idempotency
+    found = keys.find(request.subject, request.key, request.request_hash)
+    if found is not None and found.state == "in_progress":
+        stale = utc_now() - timedelta(seconds=lease_s)
+        if keys.release_stale(request.subject, request.key, stale):
+            found = None  # its owner died mid-way: this request runs it
     if found is not None:
         return KeyedOutcome(found), None
     facts = cache.get(uow, cmd.business_id, [r.account_id for r in cmd.rows])

@@ -213,6 +213,11 @@ class IdempotencyRepository(Protocol):
         """Store a finished answer under a free key; ``False`` when the key was taken."""
         ...
 
+    def release_stale(self, subject: str, key: str, older_than: datetime) -> bool:
+        """Drop an unfinished reservation made before ``older_than`` (its owner died), so
+        this request may run; ``False`` when there is none."""
+        ...
+
 
 class FeedbackRepository(Protocol):
     """The owner's "this is expected" (``analyze.anomalies.ExpectedFeedback``), scoped."""

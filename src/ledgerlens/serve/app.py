@@ -98,7 +98,10 @@ def build_state(container: Container, settings: ServeSettings, metrics: ApiMetri
     if writes.serial:  # SQLite: POSTs queued meanwhile share one transaction (pipeline_realtime)
         facts = BusinessFactsCache(api.business_facts_ttl_s, lambda: writes.generation)
         ingest_group = GroupCommit(
-            writes, lambda requests: ingest_keyed(requests, services, ingest_answer, facts)
+            writes,
+            lambda requests: ingest_keyed(
+                requests, services, ingest_answer, facts, api.idempotency_lease_s
+            ),
         )
 
     return ApiState(

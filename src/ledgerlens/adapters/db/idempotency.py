@@ -245,3 +245,17 @@ class SqlIdempotencyRepository:
         }
         result = conn.execute(stmt, row, execution_options={"preserve_rowcount": True})
         return int(result.rowcount) == 1
+
+    def release_stale(self, subject: str, key: str, older_than: datetime) -> bool:
+        conn = self._conn()
+        gone = conn.execute(
+            delete(idempotency_keys).where(
+                _T.business_id == self.business_id,
+                _T.subject == subject,
+                _T.key == key,
+                _T.status_code.is_(None),
+                _T.created_at < older_than,
+            ),
+            execution_options={"preserve_rowcount": True},
+        )
+        return int(gone.rowcount) == 1
