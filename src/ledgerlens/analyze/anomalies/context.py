@@ -25,6 +25,16 @@ What ``score`` gives for a new line, compared with ``detect_anomalies(history + 
   POST that scored them); the batch path re-scores them all. This matters only when the
   business's alert budget is full and a new line ties with an old alert.
 
+What a line's features are read from is kept up to date line by line, so scoring one line
+costs about the same at 500 or 20,000 stored lines: per group (payee, category, card, place,
+MCC) its members' values sorted (a median, a MAD, a rank or a cadence is a bisection, not a
+sort of the group); the month totals of real outflows and their sorted magnitudes (a line
+that becomes an internal leg, or a transfer by recategorization, is taken out again); per
+(payee, amount) where each outflow's run of duplicates starts, recomputed forward from the
+first line that changed; and the budget's incidents ranked by best score.
+``tests/unit/analyze/test_anomalies_context_incremental.py`` drives that state through what
+could make it drift and compares it with the batch computation.
+
 The background refresh rebuilds the context from storage (``pipeline_anomalies``) at most
 every ``LEDGERLENS_API__SCORING_CONTEXT_REBUILD_S`` (30 s) per business, so the model, the other
 lines' scores and any write from another process catch up within that time.
@@ -64,14 +74,20 @@ from ledgerlens.analyze.anomalies.fuse import (
     DEFAULT_BUDGET,
     AlertBudget,
     AnomalyResult,
-    incident_candidates,
     results_of,
     score_lines,
-    within_budget,
 )
 from ledgerlens.analyze.anomalies.misuse import _CASH_MCCS, FUEL_MCCS, detect_misuse
 from ledgerlens.analyze.anomalies.model import TailOutlierDetector
 from ledgerlens.analyze.anomalies.rules import run_rules
+from ledgerlens.analyze.anomalies.running_stats import (
+    DupChain,
+    PayeeGroup,
+    SortedValues,
+    med_mad,
+    median_sorted,
+    rank_key,
+)
 from ledgerlens.analyze.anomalies.service import MIN_MODEL_LINES
 from ledgerlens.core.ledger import Transaction
 from ledgerlens.core.money import currency_exponent
@@ -84,27 +100,8 @@ _COLUMNS = {  # name -> dtype of the growable columns
     "amount": np.int64, "exponent": np.int8, "day": np.int64, "hour": np.int8,
     "mcc": np.int16, "payee": np.int32, "card": np.int32, "emp": np.int32,
     "place": np.int32, "account": np.int32, "major": np.float64, "abs_log": np.float64,
-    "leg": np.bool_, "transfer": np.bool_,
+    "leg": np.bool_, "transfer": np.bool_, "internal": np.bool_,
 }  # fmt: skip
-
-
-def _median_sorted(v: np.ndarray) -> float:
-    """The median as ``features.group_median`` computes it (same float operations)."""
-    n = len(v)
-    return float((v[(n - 1) // 2] + v[n // 2]) / 2.0)
-
-
-def _robust(x: np.ndarray, value: float, floor: float) -> tuple[float, float]:
-    """(robust z of ``value`` within ``x``, median of ``x``) as ``features._robust_z``."""
-    med = _median_sorted(np.sort(x))
-    mad = _median_sorted(np.sort(np.abs(x - med)))
-    return float((value - med) / np.maximum(_MAD_TO_SIGMA * mad, floor)), med
-
-
-def _earlier(members: np.ndarray, day: np.ndarray, r: int) -> int:
-    """Members booked before line ``r`` (same day: earlier in input order)."""
-    d = day[members]
-    return int(np.count_nonzero((d < day[r]) | ((d == day[r]) & (members < r))))
 
 
 @dataclass(slots=True)
@@ -131,12 +128,31 @@ class ScoringContext:
         self._refs: dict[int, str] = {}  # row -> description without printed dates (cached)
         self._payee_cache: dict[tuple[str, str, str], tuple[str, str]] = {}
         self._groups: dict[str, dict[object, list[int]]] = {
-            k: {} for k in ("pd", "cat", "pos", "neg", "burst", "dup", "card_day", "card",
-                            "card_place")
-        }  # fmt: skip
+            k: {} for k in ("pos", "neg", "burst", "card_day")
+        }
+        # per group, what its members' features are read from (kept sorted: see PayeeGroup)
+        self._payees: dict[tuple[int, bool, bool], PayeeGroup] = {}
+        self._cat_logs: dict[tuple[str, bool], SortedValues] = {}  # (category, out) -> abs_log
+        self._cat_stats: dict[tuple[str, bool], tuple[int, float, float]] = {}
+        self._ranks: dict[tuple, list[int]] = {}  # ("card"|"place"|"mcc", …) -> rank keys
+        self._dups: dict[tuple[int, int], DupChain] = {}  # (payee, amount) of outflows
+        self._dup_epoch = 0  # bumped when every line's candidacy may have changed
+        self._card_lines = 0
         self._card_hours: dict[int, list[int]] = {}  # card -> [known hours, nights]
         self._employees: list[int] = []
+        # scale: month totals of real outflows (as np.bincount sums them: in row order) and
+        # their sorted magnitudes; a line whose ``internal`` flips marks the totals dirty
+        self._totals = np.zeros(0)
+        self._totals_dirty = True
+        self._typical: float | None = None  # cached median of the month totals
+        self._out_sorted = SortedValues(np.float64)
+        self._bulk = False  # loading: sorted state is appended to, then sorted once
+        self._nights = np.zeros(0, dtype=bool)  # loading: is_night of every line
         self._scores: dict[int, dict] = {}  # row -> fused score of its last scoring
+        # the budget's view of ``_scores`` (as ``fuse.incident_candidates``), kept per change:
+        self._inc_members: dict[int, set[int]] = {}  # incident (first row) -> scored rows
+        self._inc_key: dict[int, tuple[float, int]] = {}  # candidate incident -> rank key
+        self._ranked: list[tuple[float, int]] = []  # candidates' (-best score, first), sorted
         self.first_day = 0
         self.last_day = 0
         self.has_categories = False  # as ``build_features``: "transfer." counts only with them
@@ -180,6 +196,9 @@ class ScoringContext:
         ctx._fitted = fitted
         ctx._scores = score_lines(f, hits, pct, contrib, budget=budget, patterns=fitted.patterns)
         ctx._load(txs, cols, f.category)
+        for r, s in ctx._scores.items():
+            ctx._inc_members.setdefault(s["incident"], set()).add(r)
+        ctx._rank_incidents(list(ctx._inc_members), ctx._scores)
         return ctx
 
     def _contributions(self, X: np.ndarray, pct: np.ndarray) -> np.ndarray:
@@ -203,6 +222,7 @@ class ScoringContext:
         c["abs_log"][:n] = np.log1p(c["major"][:n])
         c["leg"][:n] = _internal_legs(cols.amount, cols.day, cols.account)
         c["transfer"][:n] = [x.startswith("transfer.") for x in category]
+        c["internal"][:n] = c["leg"][:n] | (c["transfer"][:n] & self.has_categories)
         for key, names in (("payee", cols.payees), ("card", cols.cards), ("emp", cols.emps),
                            ("place", cols.places), ("account", cols.accounts)):  # fmt: skip
             self._vocab[key] = {v: k for k, v in enumerate(names)}
@@ -211,9 +231,20 @@ class ScoringContext:
         self.n = n
         self.first_day = int(cols.day.min())
         self.last_day = int(cols.day.max())
+        self._bulk = True
+        self._nights = is_night(c["hour"][:n])  # once for the whole load, not per row
         for r, t in enumerate(txs):
             self.index[t.transaction_id] = r
             self._index_row(r)
+        self._bulk, self._nights = False, np.zeros(0, dtype=bool)
+        for grp in self._payees.values():
+            grp.finalize()
+        for s in self._cat_logs.values():
+            s.finalize()
+        for keys in self._ranks.values():
+            keys.sort()
+        self._out_sorted.finalize()
+        self._totals_dirty = True
 
     def _grow(self, n: int) -> None:
         cap = len(self._cols["amount"])
@@ -225,29 +256,129 @@ class ScoringContext:
             b[: self.n] = a[: self.n]
             self._cols[k] = b
 
+    def _rank_key(self, name: tuple, key: int) -> None:
+        keys = self._ranks.setdefault(name, [])
+        if self._bulk:
+            keys.append(key)
+        else:
+            bisect.insort(keys, key)
+
     def _index_row(self, r: int) -> None:
-        """Put row ``r`` into every group index (rows arrive in input order)."""
-        c, g = self._cols, self._groups
+        """Put row ``r`` into every group index (rows arrive in input order; its ``internal``
+        is set)."""
+        c, g, bulk = self._cols, self._groups, self._bulk
         amount, out, card = int(c["amount"][r]), bool(c["amount"][r] < 0), int(c["card"][r])
         payee, day = int(c["payee"][r]), int(c["day"][r])
-        g["pd"].setdefault((payee, out, card >= 0), []).append(r)
-        g["cat"].setdefault((self.category[r], out), []).append(r)
+        key = rank_key(day, r)
+        major, abs_log = float(c["major"][r]), float(c["abs_log"][r])
+        grp = self._payees.get((payee, out, card >= 0))
+        if grp is None:
+            grp = self._payees[(payee, out, card >= 0)] = PayeeGroup()
+        if bulk:
+            grp.keys.append(key)
+        else:
+            bisect.insort(grp.keys, key)
+        grp.add_day(day, bulk)
+        grp.logs.add(abs_log, bulk)
+        exp = int(c["exponent"][r])
+        if exp not in grp.amounts:
+            grp.amounts[exp] = SortedValues(np.float64)
+        grp.amounts[exp].add(float(abs(amount)), bulk)
+        self._cat_log(self.category[r], out).add(abs_log, bulk)
+        self._rank_key(("mcc", int(c["mcc"][r])), key)
         if amount > 0:
             g["pos"].setdefault(amount, []).append(r)
         elif amount < 0:
             g["neg"].setdefault(amount, []).append(r)
-            bisect.insort(g["dup"].setdefault((payee, amount), []), (day, r))
+            chain = self._dups.get((payee, amount))
+            if chain is None:
+                chain = self._dups[(payee, amount)] = DupChain()
+            bisect.insort(chain.order, (day, r))
+            chain.invalidate_from((day, r))
+            if card >= 0 and major not in chain.card_majors:
+                bisect.insort(chain.card_majors, major)
+            if not c["internal"][r]:
+                self._out_sorted.add(major, bulk)
+                self._add_to_totals(r)
         if card >= 0:
-            g["card"].setdefault(card, []).append(r)
+            self._card_lines += 1
+            self._rank_key(("card", card), key)
             g["card_day"].setdefault((card, day), []).append(r)
-            g["card_place"].setdefault((card, int(c["place"][r])), []).append(r)
-            if out and c["major"][r] <= self.config.small_charge_major:
+            self._rank_key(("place", card, int(c["place"][r])), key)
+            if out and major <= self.config.small_charge_major:
                 g["burst"].setdefault((card, day, payee), []).append(r)
         hours = self._card_hours.setdefault(card, [0, 0])
         hours[0] += int(c["hour"][r] >= 0)
-        hours[1] += int(is_night(c["hour"][r : r + 1])[0])
+        night = self._nights[r] if bulk else is_night(c["hour"][r : r + 1])[0]
+        hours[1] += int(night)
         if c["emp"][r] >= 0:
             self._employees.append(r)
+
+    def _category_stats(self, category: str, out: bool) -> tuple[float, float]:
+        """(median, MAD) of the category's abs_log, cached while the category is unchanged."""
+        logs = self._cat_logs[(category, out)]
+        hit = self._cat_stats.get((category, out))
+        if hit is None or hit[0] != logs.version:
+            hit = self._cat_stats[(category, out)] = (logs.version, *med_mad(logs.view()))
+        return hit[1], hit[2]
+
+    def _cat_log(self, category: str, out: bool) -> SortedValues:
+        s = self._cat_logs.get((category, out))
+        if s is None:
+            s = self._cat_logs[(category, out)] = SortedValues(np.float64)
+        return s
+
+    # -- scale: month totals and outflow ranks ---------------------------------------------
+    def _add_to_totals(self, r: int) -> None:
+        """A real outflow appended last: added to its month as ``np.bincount`` would."""
+        self._typical = None
+        if self._totals_dirty:
+            return
+        month = (int(self._cols["day"][r]) - self.first_day) // 30
+        if month >= len(self._totals):
+            self._totals = np.concatenate([self._totals, np.zeros(month + 1 - len(self._totals))])
+        self._totals[month] += self._cols["major"][r]
+
+    def typical_month(self) -> float:
+        """The median month's real outflows (``features_from_columns``' ``typical``)."""
+        if self._typical is None:
+            if self._totals_dirty:
+                c, n = self._cols, self.n
+                real_out = (c["amount"][:n] < 0) & ~c["internal"][:n]
+                month = (c["day"][:n] - self.first_day) // 30
+                self._totals = np.bincount(month[real_out], weights=c["major"][:n][real_out])
+                self._totals_dirty = False
+            t = self._totals[self._totals > 0]  # np.median's result, without its overhead
+            self._typical = median_sorted(np.sort(t)) if len(t) else 1.0
+        return self._typical
+
+    def _refresh_internal(self, r: int) -> None:
+        """Row ``r``'s leg or transfer flag changed: keep what depends on ``internal`` true."""
+        c = self._cols
+        now = bool(c["leg"][r] or (c["transfer"][r] and self.has_categories))
+        if now == bool(c["internal"][r]):
+            return
+        c["internal"][r] = now
+        amount = int(c["amount"][r])
+        if amount < 0:
+            major = float(c["major"][r])
+            if now:
+                self._out_sorted.remove(major)
+            else:
+                self._out_sorted.add(major)
+            self._totals_dirty, self._typical = True, None
+            self._dups[(int(c["payee"][r]), amount)].invalidate_from((int(c["day"][r]), r))
+
+    def _refresh_all_internal(self) -> None:
+        """``has_categories`` turned on: every transfer line may now be internal."""
+        c, n = self._cols, self.n
+        c["internal"][:n] = c["leg"][:n] | (c["transfer"][:n] & self.has_categories)
+        real_out = (c["amount"][:n] < 0) & ~c["internal"][:n]
+        self._out_sorted = SortedValues(np.float64)
+        self._out_sorted.pending = c["major"][:n][real_out].tolist()
+        self._out_sorted.finalize()
+        self._totals_dirty, self._typical = True, None
+        self._dup_epoch += 1
 
     # -- appending -----------------------------------------------------------------------
     def _code(self, kind: str, value: str) -> int:
@@ -288,15 +419,19 @@ class ScoringContext:
         self.category.append(category)
         self.index[t.transaction_id] = r
         self.n = r + 1
-        self._match_leg(r)
+        for j in self._match_leg(r):
+            self._refresh_internal(j)
+        c["internal"][r] = bool(c["leg"][r] or (c["transfer"][r] and self.has_categories))
         self._index_row(r)
         return r
 
-    def _match_leg(self, r: int) -> None:
+    def _match_leg(self, r: int) -> list[int]:
         """``features._internal_legs`` for a row appended last: a negative line takes its first
-        matching positive; a positive one is the first match of negatives that had none."""
+        matching positive; a positive one is the first match of negatives that had none.
+        Returns the stored rows that became a leg."""
         c = self._cols
         amount, day, account = int(c["amount"][r]), int(c["day"][r]), int(c["account"][r])
+        flipped: list[int] = []
 
         def match(j: int) -> bool:
             return int(c["account"][j]) != account and abs(int(c["day"][j]) - day) <= 4
@@ -305,21 +440,25 @@ class ScoringContext:
             j = next((j for j in self._groups["pos"].get(-amount, ()) if match(j)), None)
             if j is not None:
                 c["leg"][r] = c["leg"][j] = True
+                flipped.append(j)
         elif amount > 0:
             for i in self._groups["neg"].get(-amount, ()):
                 if not c["leg"][i] and match(i):
                     c["leg"][i] = c["leg"][r] = True
+                    flipped.append(i)
+        return flipped
 
     def _recategorize(self, r: int, category: str) -> None:
         """A stored line's category changed (the old leg of a new transfer pair)."""
         if self.category[r] == category:
             return
         out = bool(self._cols["amount"][r] < 0)
-        self._groups["cat"][(self.category[r], out)].remove(r)
-        self._groups["cat"].setdefault((category, out), []).append(r)
-        self._groups["cat"][(category, out)].sort()
+        abs_log = float(self._cols["abs_log"][r])
+        self._cat_log(self.category[r], out).remove(abs_log)
+        self._cat_log(category, out).add(abs_log)
         self.category[r] = category
         self._cols["transfer"][r] = category.startswith("transfer.")
+        self._refresh_internal(r)
 
     # -- scoring -------------------------------------------------------------------------
     def score(
@@ -330,7 +469,6 @@ class ScoringContext:
         Lines already in the context are not appended again (a retried batch). ``None``: the
         lines fall outside what the context can judge incrementally (rebuild and retry)."""
         cats = dict(categories or {})
-        self.has_categories = self.has_categories or bool(cats)
         fresh = [t for t in transactions if t.transaction_id not in self.index]
         for t in fresh:
             if t.business_id != self.business_id:
@@ -338,6 +476,9 @@ class ScoringContext:
             day = (t.value_date if (t.card_id and t.value_date) else t.booking_date).toordinal()
             if day < self.first_day or day > self.last_day + MAX_DAYS_AHEAD:
                 return None
+        if cats and not self.has_categories:
+            self.has_categories = True
+            self._refresh_all_internal()
         for tid, cat in cats.items():  # e.g. the old leg of a new transfer pair
             r = self.index.get(tid)
             if r is not None:
@@ -367,6 +508,35 @@ class ScoringContext:
                 core.update(self._employees)
         return core
 
+    def _rank_incidents(self, incidents: Iterable[int], scores: dict[int, dict]) -> None:
+        """Re-rank ``incidents`` after their members' scores changed (``scores``: all rows'),
+        as ``fuse.incident_candidates`` would: best score, candidate when the best rule score
+        reaches the threshold. ``_inc_members`` must already hold their members."""
+        for inc in incidents:
+            old = self._inc_key.pop(inc, None)
+            if old is not None:
+                del self._ranked[bisect.bisect_left(self._ranked, old)]
+            members = self._inc_members.get(inc)
+            if not members:
+                self._inc_members.pop(inc, None)
+                continue
+            if max(scores[i]["rule_score"] for i in members) >= self.budget.threshold:
+                key = (-max(scores[i]["score"] for i in members), inc)
+                bisect.insort(self._ranked, key)
+                self._inc_key[inc] = key
+
+    def _raised(self, rows: Iterable[int]) -> set[int]:
+        """Which of ``rows`` are alerts: their incident is among the budget's best
+        (``fuse.within_budget`` over every scored line of the business)."""
+        top = self.budget.max_alerts(self.n)
+        raised = set()
+        for r in rows:
+            s = self._scores.get(r)
+            key = self._inc_key.get(s["incident"]) if s is not None else None
+            if key is not None and bisect.bisect_left(self._ranked, key) < top:
+                raised.add(r)
+        return raised
+
     def _score_rows(self, new: list[int]) -> list[AnomalyResult]:
         core = sorted(self._core_rows(new))
         g = _Globals(self)
@@ -379,8 +549,7 @@ class ScoringContext:
         txs = [self.txs[r] for r in rows]
         fitted = self._fitted
         hits = run_rules(f, txs, self.config) + detect_misuse(
-            f, txs, limits=fitted.limits, config=self.config,
-            has_cards=bool(self._groups["card"]),
+            f, txs, limits=fitted.limits, config=self.config, has_cards=self._card_lines > 0,
         )  # fmt: skip
         pct = contrib = None
         if fitted.model is not None:
@@ -392,13 +561,18 @@ class ScoringContext:
         scored = {  # by row; incidents by row too (support rows keep their last scores)
             rows[i]: {**s, "incident": rows[s["incident"]]} for i, s in local.items() if i < in_core
         }
+        changed: set[int] = set()
         for r in core:
-            self._scores.pop(r, None)
-        self._scores.update(scored)
-        core_set = set(core)
-        mine = [(s, first, m) for s, first, m in
-                incident_candidates(self._scores, self.budget.threshold)]  # fmt: skip
-        raised = within_budget(mine, self.n, self.budget) & core_set
+            old = self._scores.pop(r, None)
+            if old is not None:
+                self._inc_members[old["incident"]].discard(r)
+                changed.add(old["incident"])
+        for r, s in scored.items():
+            self._scores[r] = s
+            self._inc_members.setdefault(s["incident"], set()).add(r)
+            changed.add(s["incident"])
+        self._rank_incidents(changed, self._scores)
+        raised = self._raised(core)
         position = {r: i for i, r in enumerate(rows)}
         results = {
             r.transaction_id: r
@@ -479,25 +653,18 @@ class ScoringContext:
 
 
 class _Globals:
-    """Business-wide figures of one scoring call, and each row's features against them."""
+    """Business-wide figures of one scoring call, and each row's features against them:
+    read from the context's incremental state, so a row costs about the same whatever the
+    history's size."""
 
     def __init__(self, ctx: ScoringContext) -> None:
         self.ctx = ctx
         c, n = ctx._cols, ctx.n
         self.c = {k: v[:n] for k, v in c.items()}
-        self.internal = self.c["leg"] | (self.c["transfer"] & ctx.has_categories)
-        out = self.c["amount"] < 0
-        real_out = out & ~self.internal
-        self.real_out = real_out
-        self.any_out = bool(real_out.any())
-        major = self.c["major"]
-        self.typical = 1.0
-        self.sorted_out = np.zeros(0)
-        if self.any_out:
-            month = (self.c["day"] - ctx.first_day) // 30
-            totals = np.bincount(month[real_out], weights=major[real_out])
-            self.typical = float(np.median(totals[totals > 0])) if (totals > 0).any() else 1.0
-            self.sorted_out = np.sort(major[real_out])
+        self.internal = self.c["internal"]
+        self.sorted_out = ctx._out_sorted.view()
+        self.any_out = len(self.sorted_out) > 0
+        self.typical = ctx.typical_month() if self.any_out else 1.0
 
     def month_share(self, r: int) -> float:
         return float(self.c["major"][r] / max(self.typical, 1e-9)) if self.any_out else 0.0
@@ -506,58 +673,53 @@ class _Globals:
         """Row ``r``'s engineered features (``shallow``: without its own duplicate lookup —
         a support row, whose verdict is not taken from this call)."""
         ctx, c, cfg, g = self.ctx, self.c, self.ctx.config, self.ctx._groups
-        amount, day, card = int(c["amount"][r]), c["day"], int(c["card"][r])
+        amount, card = int(c["amount"][r]), int(c["card"][r])
+        day = int(c["day"][r])
+        key = rank_key(day, r)
         out = amount < 0
         payee = int(c["payee"][r])
-        abs_log = c["abs_log"]
-        members = np.asarray(g["pd"][(payee, out, card >= 0)], dtype=np.int64)
-        z, med = _robust(abs_log[members], float(abs_log[r]), cfg.min_log_spread)
+        value = float(c["abs_log"][r])
+        grp = ctx._payees[(payee, out, card >= 0)]
+        med, mad, regular = grp.stats()
+        z = float((value - med) / np.maximum(_MAD_TO_SIGMA * mad, cfg.min_log_spread))
         z_arr = np.float64(z)
-        spread = (abs(float(abs_log[r]) - med) / np.maximum(abs(z_arr), 1e-9)
+        spread = (abs(value - med) / np.maximum(abs(z_arr), 1e-9)
                   if abs(z) > 1e-9 else cfg.min_log_spread)  # fmt: skip
-        med_minor = np.expm1(med) * np.power(10.0, c["exponent"][members])
-        high = int(
-            np.count_nonzero(np.abs(c["amount"][members]) >= cfg.spike_min_ratio * med_minor)
-        )
-        count = len(members)
-        regular = False
-        if count >= 2:
-            gaps = np.diff(np.sort(day[members])).astype(float)
-            gmed = _median_sorted(np.sort(gaps))
-            gmad = _median_sorted(np.sort(np.abs(gaps - gmed)))
-            regular = bool(gmad <= max(3.0, 0.15 * gmed) and gmed >= 5) and count >= 4
+        high = 0
+        for exp, amounts in grp.amounts.items():  # |amount| >= ratio × the median in minor
+            limit = cfg.spike_min_ratio * (np.expm1(med) * np.power(10.0, np.int8(exp)))
+            high += amounts.n - int(amounts.view().searchsorted(limit, side="left"))
+        count = len(grp.keys)
         category = ctx.category[r]
         cat_z = 0.0
         if category:
-            cmembers = np.asarray(g["cat"][(category, out)], dtype=np.int64)
-            cat_z = _robust(abs_log[cmembers], float(abs_log[r]), cfg.min_log_spread)[0]
+            cmed, cmad = ctx._category_stats(category, out)
+            cat_z = float((value - cmed) / np.maximum(_MAD_TO_SIGMA * cmad, cfg.min_log_spread))
         major = float(c["major"][r])
         out_rank = 0.0
-        if self.any_out and self.real_out[r]:
-            out_rank = float(np.searchsorted(self.sorted_out, major, side="right")
+        if self.any_out and out and not self.internal[r]:
+            out_rank = float(self.sorted_out.searchsorted(major, side="right")
                              / len(self.sorted_out))  # fmt: skip
         size, first = 0, -1
         if out and card >= 0 and major <= cfg.small_charge_major:
-            burst = g["burst"][(card, int(day[r]), payee)]
+            burst = g["burst"][(card, day, payee)]
             size = len(burst)
             first = burst[0] if size >= cfg.burst_min_charges else -1
         new_place = False
         place = int(c["place"][r])
         if place >= 0:
-            card_rank = _earlier(np.asarray(g["card"][card], dtype=np.int64), day, r)
-            at_place = _earlier(np.asarray(g["card_place"][(card, place)], dtype=np.int64), day, r)
+            card_rank = bisect.bisect_left(ctx._ranks[("card", card)], key)
+            at_place = bisect.bisect_left(ctx._ranks[("place", card, place)], key)
             new_place = at_place == 0 and card_rank >= cfg.place_min_history
-        mcc = c["mcc"]
-        same_mcc = np.flatnonzero(mcc == mcc[r])
         hours = ctx._card_hours.get(card, [0, 0])
         return {
             "internal": bool(self.internal[r]),
-            "payee_prior": _earlier(members, day, r),
+            "payee_prior": bisect.bisect_left(grp.keys, key),
             "payee_count": count,
             "payee_median_minor": float(np.expm1(med) * np.power(10.0, c["exponent"][r])),
             "payee_high": high,
             "payee_spread": float(spread),
-            "payee_regular": regular,
+            "payee_regular": regular and count >= 4,
             "payee_z": z,
             "category_z": cat_z,
             "month_share": self.month_share(r),
@@ -566,7 +728,7 @@ class _Globals:
             "burst_first": first,
             "duplicate_of": -1 if shallow else self._duplicate_of(r),
             "new_place": new_place,
-            "mcc_prior": _earlier(same_mcc, day, r),
+            "mcc_prior": bisect.bisect_left(ctx._ranks[("mcc", int(c["mcc"][r]))], key),
             "card_known_hours": hours[0],
             "card_night_uses": hours[1],
         }
@@ -586,22 +748,36 @@ class _Globals:
 
     def _duplicate_of(self, r: int) -> int:
         """``features._duplicates`` for one row: candidates of its (payee, amount) sorted by
-        (day, row); walking back while each is within the window of the next and carries the
-        same reference, the first of that run is what row ``r`` duplicates."""
+        (day, row); consecutive ones within the window with the same reference chain, and a
+        line duplicates the first of its chain. The chain's starts are remembered up to
+        ``bound`` and recomputed forward from there (see ``DupChain``)."""
         if not self._candidate(r):
             return -1
         c = self.c
-        day = int(c["day"][r])
-        order = self.ctx._groups["dup"][(int(c["payee"][r]), int(c["amount"][r]))]
+        chain = self.ctx._dups[(int(c["payee"][r]), int(c["amount"][r]))]
+        sig = (self.ctx._dup_epoch, self.any_out and tuple(  # card lines' materiality
+            m / max(self.typical, 1e-9) >= 0.005 for m in chain.card_majors))  # fmt: skip
+        if sig != chain.sig:
+            chain.sig, chain.bound = sig, (-1, -1)
+            chain.start.clear()
+        at = (int(c["day"][r]), r)
+        if at >= chain.bound:
+            self._extend(chain, at)
+        root = chain.start[r]
+        return root if root != r else -1
+
+    def _extend(self, chain: DupChain, upto: tuple[int, int]) -> None:
+        """Recompute ``chain.start`` from ``chain.bound`` through ``upto``."""
+        order, start = chain.order, chain.start
         window = self.ctx.config.duplicate_window_days
-        j = bisect.bisect_left(order, (day, r)) - 1
-        cur_day, ref, root = day, self._reference(r), -1
-        while j >= 0:
-            d, m = order[j]
-            j -= 1
+        i = bisect.bisect_left(order, chain.bound)
+        prev = next((order[j] for j in range(i - 1, -1, -1) if self._candidate(order[j][1])),
+                    None)  # fmt: skip
+        for d, m in order[i : bisect.bisect_right(order, upto)]:
             if not self._candidate(m):
-                continue  # not a candidate: invisible to the batch's sorted pairs
-            if cur_day - d > window or self._reference(m) != ref:
-                break
-            root, cur_day = m, d
-        return root
+                continue
+            linked = (prev is not None and d - prev[0] <= window
+                      and self._reference(m) == self._reference(prev[1]))  # fmt: skip
+            start[m] = start[prev[1]] if linked and prev is not None else m
+            prev = (d, m)
+        chain.bound = (upto[0], upto[1] + 1)
