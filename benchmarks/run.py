@@ -23,12 +23,27 @@ HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
 
 
+def _python_speed_ms() -> float:
+    """Milliseconds for a fixed pure-Python loop (best of 3): how fast this machine ran Python
+    when the report was made. Absolute targets (a p99 in ms) depend on it; ratios to a peer
+    measured in the same run mostly do not. The machines these run on vary by 3-5x from day
+    to day, so a report says which kind of day it was."""
+    best = float("inf")
+    for _ in range(3):
+        t0, total = time.perf_counter(), 0
+        for i in range(2_000_000):
+            total += i
+        best = min(best, time.perf_counter() - t0)
+    return round(best * 1000, 1)
+
+
 def _machine() -> dict[str, object]:
     return {
         "python": sys.version.split()[0],
         "platform": platform.platform(),
         "cpus": os.cpu_count(),
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "python_loop_2m_ms": _python_speed_ms(),
     }
 
 
