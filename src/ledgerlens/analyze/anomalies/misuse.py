@@ -61,6 +61,27 @@ PERSONAL_MCC_GROUPS: dict[int, tuple[str, float]] = {
 }  # fmt: skip
 FUEL_MCCS = frozenset({5541, 5542, 5983})
 _CASH_MCCS = frozenset({6010, 6011})
+
+
+def _lookup(codes: frozenset[int] | Mapping[int, object]) -> np.ndarray:
+    """A membership table over MCC codes (index ``mcc + 1``; -1 = no MCC, never a member)."""
+    table = np.zeros(10_002, dtype=bool)
+    table[[c + 1 for c in codes]] = True
+    return table
+
+
+# built once: ``np.isin`` sorts its arguments on every call, which on the handful of lines a
+# real-time POST scores costs more than the rules themselves
+_PERSONAL = _lookup(PERSONAL_MCC_GROUPS)
+_FUEL = _lookup(FUEL_MCCS)
+_CASH = _lookup(_CASH_MCCS)
+
+
+def _member(mcc: np.ndarray, table: np.ndarray) -> np.ndarray:
+    """``np.isin(mcc, codes)`` through ``table`` (codes outside 0–9999 are members of none)."""
+    return table.take(mcc.astype(np.int64) + 1, mode="clip") & (mcc <= 9_999)
+
+
 _ROUND_LIMITS_MAJOR = (50, 100, 150, 200, 250, 300, 500, 750, 1000, 1500, 2000, 2500, 5000)
 
 
@@ -80,7 +101,7 @@ class EmployeeProfile:
 def _personal(f: AnomalyFeatures, txs: Sequence[Transaction], c: AnomalyConfig) -> list[RuleHit]:
     hits = []
     small = np.abs(f.amount_minor) <= c.small_charge_major * np.power(10.0, f.exponent)
-    cand = f.out & f.is_card & ~small & np.isin(f.mcc, list(PERSONAL_MCC_GROUPS))
+    cand = f.out & f.is_card & ~small & _member(f.mcc, _PERSONAL)
     for i in np.flatnonzero(cand).tolist():
         group, strength = PERSONAL_MCC_GROUPS[int(f.mcc[i])]
         why = [f"a {group} merchant ({payee_name(txs[i])})"]
@@ -177,9 +198,9 @@ def profile_employees(f: AnomalyFeatures) -> dict[str, EmployeeProfile]:
     """Each employee's habits and their colleagues' (everyone else at the business)."""
     out: dict[str, EmployeeProfile] = {}
     buys = f.out & (f.employee >= 0) & f.is_card
-    fuel = buys & np.isin(f.mcc, list(FUEL_MCCS))
-    cash = f.out & np.isin(f.mcc, list(_CASH_MCCS)) & (f.employee >= 0)
-    personal = np.isin(f.mcc, list(PERSONAL_MCC_GROUPS))
+    fuel = buys & _member(f.mcc, _FUEL)
+    cash = f.out & _member(f.mcc, _CASH) & (f.employee >= 0)
+    personal = _member(f.mcc, _PERSONAL)
     weekend = f.weekday >= 5
     for code, emp in enumerate(f.employee_ids):
         me = f.employee == code
@@ -207,7 +228,7 @@ def profile_employees(f: AnomalyFeatures) -> dict[str, EmployeeProfile]:
 
 def _weekend_fuel(f: AnomalyFeatures, profiles: Mapping[str, EmployeeProfile]) -> list[RuleHit]:
     hits = []
-    fuel = f.out & f.is_card & np.isin(f.mcc, list(FUEL_MCCS)) & (f.employee >= 0)
+    fuel = f.out & f.is_card & _member(f.mcc, _FUEL) & (f.employee >= 0)
     fuel_per_employee = np.bincount(f.employee[fuel], minlength=len(f.employee_ids))
     for i in np.flatnonzero(fuel & (f.weekday >= 5)).tolist():
         p = profiles[f.employee_ids[int(f.employee[i])]]
@@ -226,7 +247,7 @@ def _weekend_fuel(f: AnomalyFeatures, profiles: Mapping[str, EmployeeProfile]) -
 
 def _round_cash(f: AnomalyFeatures, profiles: Mapping[str, EmployeeProfile]) -> list[RuleHit]:
     hits = []
-    cand = f.out & np.isin(f.mcc, list(_CASH_MCCS)) & (f.employee >= 0)
+    cand = f.out & _member(f.mcc, _CASH) & (f.employee >= 0)
     for i in np.flatnonzero(cand).tolist():
         amount = -int(f.amount_minor[i])
         scale = 10 ** int(f.exponent[i])
