@@ -238,3 +238,56 @@ def test_a_parallel_lane_counts_run_too() -> None:
 
     asyncio.run(scenario())
     assert lane.generation == 1
+
+
+def test_after_a_larger_group_the_next_waits_briefly_for_as_many_callers() -> None:
+    """At a steady load of N clients, the callers a group answered send their next request
+    within a round trip: the next group waits (up to ``gather_s``) for N items instead of
+    running the one already queued alone (without it, 4 clients split into groups 1, 3, 1, 3)."""
+    lane = WriteLane(serial=True)
+    groups: list[list[int]] = []
+
+    def process(items: Sequence[int]) -> list[int]:
+        groups.append(list(items))
+        return list(items)
+
+    group: GroupCommit[int, int] = GroupCommit(lane, process, gather_s=5.0)
+
+    async def scenario() -> None:
+        await asyncio.gather(*(group.submit(i) for i in (1, 2, 3)))  # one group of three
+        assert groups == [[1, 2, 3]]
+        early = asyncio.create_task(group.submit(4))
+        await asyncio.sleep(0.05)  # well within gather_s: still waiting for two more
+        assert groups == [[1, 2, 3]] and not early.done()
+        await asyncio.gather(early, group.submit(5), group.submit(6))
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        lane.close()
+    assert groups == [[1, 2, 3], [4, 5, 6]]
+
+
+def test_the_wait_for_more_callers_is_bounded_by_gather_s() -> None:
+    lane = WriteLane(serial=True)
+    groups: list[list[int]] = []
+
+    def process(items: Sequence[int]) -> list[int]:
+        groups.append(list(items))
+        return list(items)
+
+    group: GroupCommit[int, int] = GroupCommit(lane, process, gather_s=0.01)
+
+    async def scenario() -> float:
+        await asyncio.gather(*(group.submit(i) for i in (1, 2, 3, 4)))
+        loop = asyncio.get_running_loop()
+        t0 = loop.time()
+        await group.submit(5)  # alone: waits at most gather_s for company, then runs
+        return loop.time() - t0
+
+    try:
+        took = asyncio.run(scenario())
+    finally:
+        lane.close()
+    assert groups == [[1, 2, 3, 4], [5]]
+    assert took < WAIT_S  # bounded (not a timing assertion on the machine's speed)
