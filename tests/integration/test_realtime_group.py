@@ -14,6 +14,7 @@ import dataclasses
 import json
 from collections.abc import Sequence
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -50,6 +51,19 @@ from ledgerlens.serve.routes.transactions import ingest_answer
 SECRET = b"test-iban-secret"
 SUBJECT = "user-1"
 B1, B2 = "biz-1", "biz-2"
+
+
+@pytest.fixture(params=["sqlite"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """SQLite: the grouped path runs only there in production (one writer; PostgreSQL keeps
+    the reserve/complete guard). Tests of its dialect-neutral parts (the scope's vouching,
+    the key repository, a whole group) add PostgreSQL with ``BOTH``."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'ledger.db'}"
+    return str(request.getfixturevalue("pg_url"))
+
+
+BOTH = pytest.mark.parametrize("db_url", ["sqlite", "postgresql"], indirect=True)
 
 
 @pytest.fixture
@@ -141,6 +155,7 @@ def _acme(ref: str, day: int) -> IncomingTransaction:
     )  # fmt: skip
 
 
+@BOTH
 def test_a_group_of_three_new_requests_stores_categorizes_and_scores_every_line(
     engine: Engine, services: Services, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -202,6 +217,7 @@ def test_a_resent_request_replays_its_answer_and_changes_nothing(
     assert _counts(engine) == before
 
 
+@BOTH
 def test_the_same_key_twice_in_one_group_replays_the_first_and_stores_once(
     engine: Engine, services: Services
 ) -> None:
@@ -483,6 +499,7 @@ def _category(tx: Transaction) -> Annotation:
                       "rule:test")  # fmt: skip
 
 
+@BOTH
 def test_after_a_rollback_the_scope_no_longer_vouches_for_lines_it_inserted(
     engine: Engine, services: Services
 ) -> None:
@@ -501,6 +518,7 @@ def test_after_a_rollback_the_scope_no_longer_vouches_for_lines_it_inserted(
     assert _count(engine, transactions) == 0 and _count(engine, annotations_table) == 0
 
 
+@BOTH
 def test_a_new_unit_of_work_starts_with_nothing_vouched(engine: Engine, services: Services) -> None:
     tx = _tx("T2")
     factory = sql_uow_factory(engine)
