@@ -137,11 +137,6 @@ class BusinessFactsCache:
             self._items.clear()
 
 
-class _Refused(Exception):
-    """A request of a group was refused (4xx): the group re-runs one request at a time, so
-    the refusal's own writes, if any, are rolled back alone."""
-
-
 def ingest_keyed(
     requests: Sequence[KeyedIngest],
     services: Services,
@@ -180,20 +175,21 @@ def _run(
         raise TypeError("Services.uow_factory is not configured")
     with services.uow_factory() as uow:
         try:
-            outcomes, stored = [], []
+            outcomes = []
+            stored: dict[str, tuple[BusinessFacts, list[tuple[IngestTransactions, IngestResult]]]]
+            stored = {}
             for request in requests:
                 outcome, facts = _one(uow, request, services, answer, cache, lease_s)
                 outcomes.append(outcome)
                 if outcome.result is not None and facts is not None:
-                    stored.append((request.command, outcome.result, facts))
+                    mine = stored.setdefault(request.command.business_id, (facts, []))[1]
+                    mine.append((request.command, outcome.result))
             # then each business's new lines, enriched and scored together
-            for business_id in dict.fromkeys(cmd.business_id for cmd, _, _ in stored):
-                mine = [(cmd, r) for cmd, r, _ in stored if cmd.business_id == business_id]
-                facts = next(f for cmd, _, f in stored if cmd.business_id == business_id)
-                judge_ingested(uow, business_id, mine, services, facts)
+            for business_id, (facts, batches) in stored.items():
+                judge_ingested(uow, business_id, batches, services, facts)
         except LedgerLensError as refusal:
-            if not alone:
-                raise _Refused() from refusal
+            if not alone:  # the group runs again one by one (``ingest_keyed``)
+                raise
             status, content_type, body = answer(refusal)
             if status >= 500:
                 raise
@@ -221,8 +217,7 @@ def _one(
     """One request's key and lines (stored, not yet judged), and the facts they were checked
     against."""
     cmd = request.command
-    scope = uow.scope(cmd.business_id)
-    keys = scope.idempotency
+    keys = uow.scope(cmd.business_id).idempotency
     found = keys.find(request.subject, request.key, request.request_hash)
     if found is not None and found.state == "in_progress":
         stale = utc_now() - timedelta(seconds=lease_s)
@@ -235,7 +230,7 @@ def _one(
         raise NotFound(f"unknown business {cmd.business_id!r}")
     result = store_in(uow, cmd, services, facts)
     status, content_type, body = answer(result)
-    if not scope.idempotency.record(request.subject, request.key, request.request_hash,
-                                    status, content_type, body):  # fmt: skip
+    if not keys.record(request.subject, request.key, request.request_hash,
+                       status, content_type, body):  # fmt: skip
         raise RuntimeError("an idempotency key was taken inside its own write transaction")
     return KeyedOutcome(Reservation("new", status, content_type, body), result), facts

@@ -91,8 +91,9 @@ class TransactionIngestor:
         accounts: Mapping[str, Account] | None = None,
     ) -> IngestResult:
         """``ingest`` inside an open unit of work (the caller commits). ``accounts``: the
-        business's accounts by id when the caller already holds them (its existence is then
-        taken as known); an id missing from them is looked up before a row is refused."""
+        business's accounts by id as the caller holds them (``pipeline_realtime``'s facts,
+        re-read when a row names an account they lack); the business's existence is then
+        taken as known and nothing of it is read here."""
         if len(rows) > MAX_BATCH:
             raise ImportRefused(
                 self._source, [ImportIssue(self._source, f"more than {MAX_BATCH} transactions")]
@@ -100,8 +101,8 @@ class TransactionIngestor:
         if accounts is None and uow.businesses.get(business_id) is None:
             raise NotFound(f"unknown business {business_id!r}")
         scope = uow.scope(business_id)
-        owned = dict(accounts) if accounts is not None else {}
-        if accounts is None or any(r.account_id not in owned for r in rows):
+        owned = accounts
+        if owned is None:
             owned = {a.account_id: a for a in scope.accounts.list()}
         issues: list[ImportIssue] = []
         parsed: list[tuple[Account, ParsedTransaction]] = []
@@ -129,7 +130,7 @@ class TransactionIngestor:
         self,
         row: IncomingTransaction,
         line: int,
-        owned: dict[str, Account],
+        owned: Mapping[str, Account],
         issues: list[ImportIssue],
     ) -> tuple[Account, ParsedTransaction] | None:
         account = owned.get(row.account_id)

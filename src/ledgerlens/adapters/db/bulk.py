@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import fields
 from datetime import UTC, datetime
+from functools import lru_cache
 from operator import attrgetter
 from typing import Any
 
@@ -62,14 +63,19 @@ def insert_ignoring_duplicates(conn: Connection, table: Table, rows: list[dict[s
     if not rows:
         return 0
     dialect = conn.dialect.name
-    stmt: Executable
-    if dialect == "sqlite":
-        stmt = sqlite_insert(table).on_conflict_do_nothing()
-    elif dialect == "postgresql":
-        stmt = pg_insert(table).on_conflict_do_nothing()
-    else:
-        raise NotImplementedError(f"no duplicate-skipping insert for dialect {dialect!r}")
+    stmt = _insert_ignoring_for(dialect, table)
     return _checked_rowcount(conn.execute(stmt, rows, execution_options=_KEEP).rowcount, dialect)
+
+
+@lru_cache(maxsize=64)
+def _insert_ignoring_for(dialect: str, table: Table) -> Executable:
+    """Built once per (dialect, table): statements are immutable, and one reused is compiled
+    and cache-keyed once (this runs on every real-time POST's idempotency record)."""
+    if dialect == "sqlite":
+        return sqlite_insert(table).on_conflict_do_nothing()
+    if dialect == "postgresql":
+        return pg_insert(table).on_conflict_do_nothing()
+    raise NotImplementedError(f"no duplicate-skipping insert for dialect {dialect!r}")
 
 
 def transaction_params(

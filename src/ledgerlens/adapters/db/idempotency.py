@@ -37,8 +37,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Engine, and_, bindparam, delete, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from ledgerlens.adapters.db.api_tables import idempotency_keys
@@ -56,6 +54,24 @@ __all__ = [
 ]
 
 _T = idempotency_keys.c
+
+
+_FIND = select(
+    _T.request_hash, _T.status_code, _T.content_type, _T.response_body, _T.created_at
+).where(
+    _T.business_id == bindparam("business_id"),
+    _T.subject == bindparam("subject"),
+    _T.key == bindparam("key"),
+)  # built once: a statement object reused is compiled (and cache-keyed) once
+
+
+def _reservation(row: Any, request_hash: str) -> Reservation:
+    """What a stored key means for a request with ``request_hash``."""
+    if row.request_hash != request_hash:
+        return Reservation("mismatch")
+    if row.status_code is None:
+        return Reservation("in_progress")
+    return Reservation("replay", row.status_code, row.content_type, row.response_body)
 
 
 class SqlIdempotencyStore:
@@ -81,19 +97,9 @@ class SqlIdempotencyStore:
     def _lookup(
         self, conn: Connection, business_id: str, subject: str, key: str, request_hash: str
     ) -> tuple[Reservation, datetime] | None:
-        row = conn.execute(
-            select(
-                _T.request_hash, _T.status_code, _T.content_type, _T.response_body, _T.created_at
-            ).where(self._where(business_id, subject, key))
-        ).first()
-        if row is None:
-            return None
-        if row.request_hash != request_hash:
-            return Reservation("mismatch"), row.created_at
-        if row.status_code is not None:
-            found = Reservation("replay", row.status_code, row.content_type, row.response_body)
-            return found, row.created_at
-        return Reservation("in_progress"), row.created_at
+        params = {"business_id": business_id, "subject": subject, "key": key}
+        row = conn.execute(_FIND, params).first()
+        return None if row is None else (_reservation(row, request_hash), row.created_at)
 
     def reserve(
         self,
@@ -185,18 +191,6 @@ class SqlIdempotencyStore:
             raise StorageError(f"database error: {type(exc.orig).__name__}") from exc
 
 
-_FIND = select(_T.request_hash, _T.status_code, _T.content_type, _T.response_body).where(
-    _T.business_id == bindparam("business_id"),
-    _T.subject == bindparam("subject"),
-    _T.key == bindparam("key"),
-)
-# built once per dialect: a statement object reused is compiled (and cache-keyed) once
-_RECORD: dict[str, Any] = {
-    "sqlite": sqlite_insert(idempotency_keys).on_conflict_do_nothing(),
-    "postgresql": pg_insert(idempotency_keys).on_conflict_do_nothing(),
-}
-
-
 class SqlIdempotencyRepository:
     """``core.ports.IdempotencyRepository``: one business's keys, inside a unit of work."""
 
@@ -210,13 +204,7 @@ class SqlIdempotencyRepository:
             .execute(_FIND, {"business_id": self.business_id, "subject": subject, "key": key})
             .first()
         )
-        if row is None:
-            return None
-        if row.request_hash != request_hash:
-            return Reservation("mismatch")
-        if row.status_code is None:
-            return Reservation("in_progress")
-        return Reservation("replay", row.status_code, row.content_type, row.response_body)
+        return None if row is None else _reservation(row, request_hash)
 
     def record(
         self,
@@ -227,10 +215,6 @@ class SqlIdempotencyRepository:
         content_type: str,
         body: str,
     ) -> bool:
-        conn = self._conn()
-        stmt = _RECORD.get(conn.dialect.name)
-        if stmt is None:
-            raise NotImplementedError(f"no idempotency record for dialect {conn.dialect.name!r}")
         now = utc_now()
         row = {
             "business_id": self.business_id,
@@ -243,8 +227,7 @@ class SqlIdempotencyRepository:
             "created_at": now,
             "completed_at": now,
         }
-        result = conn.execute(stmt, row, execution_options={"preserve_rowcount": True})
-        return int(result.rowcount) == 1
+        return insert_ignoring_duplicates(self._conn(), idempotency_keys, [row]) == 1
 
     def release_stale(self, subject: str, key: str, older_than: datetime) -> bool:
         conn = self._conn()
