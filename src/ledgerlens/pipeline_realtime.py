@@ -8,9 +8,11 @@ every one of them queues on the single writer, so the statements, not the enrich
 throughput. Here instead::
 
     ingest_keyed([r1, r2, …])             one BEGIN IMMEDIATE … COMMIT for the whole group
+        the group's keys looked up (one statement per business)
         for each request: its key ── stored ──> replay / mismatch / in progress (that answer)
-                                  └─ free ───> validate, store, enrich, score (``ingest_in``)
-                                               and insert the answer under the key
+                                  └─ free ───> validate and store its lines
+        the answers inserted under their keys (one statement per business)
+        each business's new lines enriched and scored together
         any failure: the group is rolled back, the businesses' held facts are dropped and
         each request runs again on its own; alone, a refusal (4xx) is rolled back and only
         its answer is stored
@@ -38,7 +40,7 @@ from datetime import timedelta
 
 from ledgerlens.core.errors import LedgerLensError, NotFound
 from ledgerlens.core.ledger import utc_now
-from ledgerlens.core.ports import Reservation, UnitOfWork
+from ledgerlens.core.ports import KeyedAnswer, Reservation, UnitOfWork
 from ledgerlens.ingest.realtime import IngestResult
 from ledgerlens.pipeline import (
     BusinessFacts,
@@ -178,12 +180,28 @@ def _run(
             outcomes = []
             stored: dict[str, tuple[BusinessFacts, list[tuple[IngestTransactions, IngestResult]]]]
             stored = {}
-            for request in requests:
-                outcome, facts = _one(uow, request, services, answer, cache, lease_s)
+            # each business's keys looked up in one statement and the answers inserted in one;
+            # a key sent twice in the group goes one request at a time instead, so the second
+            # sees the first's answer (``None``)
+            found = _look_up(uow, requests)
+            answers: dict[str, list[KeyedAnswer]] = {}
+            for i, request in enumerate(requests):
+                seen = found[i] if found is not None else _find(uow, request)
+                outcome, ran = _one(uow, request, seen, services, answer, cache, lease_s)
                 outcomes.append(outcome)
-                if outcome.result is not None and facts is not None:
-                    mine = stored.setdefault(request.command.business_id, (facts, []))[1]
-                    mine.append((request.command, outcome.result))
+                if ran is None or outcome.result is None:
+                    continue
+                facts, kept = ran
+                business_id = request.command.business_id
+                stored.setdefault(business_id, (facts, []))[1].append(
+                    (request.command, outcome.result)
+                )
+                if found is None:
+                    _record(uow, business_id, [kept])
+                else:
+                    answers.setdefault(business_id, []).append(kept)
+            for business_id, kept_answers in answers.items():
+                _record(uow, business_id, kept_answers)
             # then each business's new lines, enriched and scored together
             for business_id, (facts, batches) in stored.items():
                 judge_ingested(uow, business_id, batches, services, facts)
@@ -196,9 +214,9 @@ def _run(
             uow.rollback()  # the refusal's writes, if any, go; its answer stays
             request = requests[0]
             scope = uow.scope(request.command.business_id)
-            found = scope.idempotency.find(request.subject, request.key, request.request_hash)
-            if found is not None:  # taken meanwhile by another process: that answer counts
-                return [KeyedOutcome(found)]
+            taken = scope.idempotency.find(request.subject, request.key, request.request_hash)
+            if taken is not None:  # taken meanwhile by another process: that answer counts
+                return [KeyedOutcome(taken)]
             scope.idempotency.record(request.subject, request.key, request.request_hash,
                                      status, content_type, body)  # fmt: skip
             outcomes = [KeyedOutcome(Reservation("new", status, content_type, body))]
@@ -206,21 +224,52 @@ def _run(
     return outcomes
 
 
+def _look_up(uow: UnitOfWork, requests: Sequence[KeyedIngest]) -> list[Reservation | None] | None:
+    """Every request's key as stored, one statement per business; ``None`` when a key comes
+    twice in the group (then each is looked up in turn, after the one before recorded)."""
+    names = [(r.command.business_id, r.subject, r.key) for r in requests]
+    if len(set(names)) < len(names):
+        return None
+    by_business: dict[str, list[int]] = {}
+    for i, request in enumerate(requests):
+        by_business.setdefault(request.command.business_id, []).append(i)
+    out: list[Reservation | None] = [None] * len(requests)
+    for business_id, positions in by_business.items():
+        asked = [(requests[i].subject, requests[i].key, requests[i].request_hash)
+                 for i in positions]  # fmt: skip
+        for i, reservation in zip(
+            positions, uow.scope(business_id).idempotency.find_many(asked), strict=True
+        ):
+            out[i] = reservation
+    return out
+
+
+def _find(uow: UnitOfWork, request: KeyedIngest) -> Reservation | None:
+    keys = uow.scope(request.command.business_id).idempotency
+    return keys.find(request.subject, request.key, request.request_hash)
+
+
+def _record(uow: UnitOfWork, business_id: str, answers: Sequence[KeyedAnswer]) -> None:
+    if uow.scope(business_id).idempotency.record_many(answers) != len(answers):
+        raise RuntimeError("an idempotency key was taken inside its own write transaction")
+
+
 def _one(
     uow: UnitOfWork,
     request: KeyedIngest,
+    found: Reservation | None,
     services: Services,
     answer: Answer,
     cache: BusinessFactsCache,
     lease_s: float,
-) -> tuple[KeyedOutcome, BusinessFacts | None]:
-    """One request's key and lines (stored, not yet judged), and the facts they were checked
-    against."""
+) -> tuple[KeyedOutcome, tuple[BusinessFacts, KeyedAnswer] | None]:
+    """One request given what its key ``found``: a stored answer, or its lines stored (not
+    yet judged) with the facts they were checked against and the answer for the caller to
+    record under the key."""
     cmd = request.command
-    keys = uow.scope(cmd.business_id).idempotency
-    found = keys.find(request.subject, request.key, request.request_hash)
     if found is not None and found.state == "in_progress":
         stale = utc_now() - timedelta(seconds=lease_s)
+        keys = uow.scope(cmd.business_id).idempotency
         if keys.release_stale(request.subject, request.key, stale):
             found = None  # its owner died mid-way: this request runs it
     if found is not None:
@@ -230,7 +279,6 @@ def _one(
         raise NotFound(f"unknown business {cmd.business_id!r}")
     result = store_in(uow, cmd, services, facts)
     status, content_type, body = answer(result)
-    if not keys.record(request.subject, request.key, request.request_hash,
-                       status, content_type, body):  # fmt: skip
-        raise RuntimeError("an idempotency key was taken inside its own write transaction")
-    return KeyedOutcome(Reservation("new", status, content_type, body), result), facts
+    kept = KeyedAnswer(request.subject, request.key, request.request_hash, status, content_type,
+                       body)  # fmt: skip
+    return KeyedOutcome(Reservation("new", status, content_type, body), result), (facts, kept)

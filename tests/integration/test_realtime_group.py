@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, event, func, select
 
 from ledgerlens.adapters.db import sql_uow_factory
 from ledgerlens.adapters.db.anomaly_tables import anomaly_results
@@ -242,6 +242,38 @@ def test_the_same_key_with_another_payload_is_a_mismatch_in_a_group_and_later(
     (later,) = _run([other], services)
     assert _ok(later).reservation.state == "mismatch"
     assert _counts(engine)["lines"] == 1  # R2 never stored
+
+
+@BOTH
+def test_a_group_mixing_stored_keys_and_new_ones_answers_each_from_one_look_up(
+    engine: Engine, services: Services
+) -> None:
+    """The group's keys are looked up in one statement: each request still gets its own key's
+    answer (replay, mismatch, or new), matched by subject as well as key."""
+    stored = _request("k-old", _row("R1"))
+    (first,) = _run([stored, _request("k-older", _row("R3"))], services)[:1]
+    other_client = KeyedIngest(stored.command, "another-subject", "k-old", stored.request_hash)
+    mismatch = _request("k-older", _row("R9"))  # a stored key, another payload
+    fresh = _request("k-new", _row("R2"))
+    before = _counts(engine)
+    statements: list[str] = []
+    listen = lambda *a: statements.append(a[2])  # noqa: E731 - (conn, cursor, statement, …)
+    event.listen(engine, "before_cursor_execute", listen)
+    try:
+        outcomes = [_ok(o) for o in _run([stored, fresh, mismatch, other_client], services)]
+    finally:
+        event.remove(engine, "before_cursor_execute", listen)
+    states = [o.reservation.state for o in outcomes]
+    assert states == ["replay", "new", "mismatch", "new"]
+    assert outcomes[0].reservation.body == _ok(first).reservation.body
+    assert outcomes[0].result is None and outcomes[2].result is None
+    # one look-up and one insert for the keys of the whole group, not one of each per request
+    on_keys = [s for s in statements if "idempotency_keys" in s]
+    assert sum(s.lstrip().upper().startswith("SELECT") for s in on_keys) == 1
+    assert sum(s.lstrip().upper().startswith("INSERT") for s in on_keys) == 1
+    after = _counts(engine)
+    assert after["keys"] == before["keys"] + 2  # k-new, and k-old for the other subject
+    assert after["lines"] == before["lines"] + 1  # R2; the other subject's R1 is a duplicate
 
 
 def test_a_refused_request_in_a_group_keeps_its_answer_and_the_others_their_lines(

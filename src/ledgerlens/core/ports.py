@@ -193,12 +193,29 @@ class Reservation:
     body: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class KeyedAnswer:
+    """A finished answer to store under an ``Idempotency-Key`` (``record_many``)."""
+
+    subject: str
+    key: str
+    request_hash: str
+    status_code: int
+    content_type: str
+    body: str
+
+
 class IdempotencyRepository(Protocol):
     """A business's ``Idempotency-Key`` records, read and written inside a unit of work, so a
     request's effects and its stored answer commit together (the real-time ingest path)."""
 
     def find(self, subject: str, key: str, request_hash: str) -> Reservation | None:
         """The record under (subject, key) as this request sees it; ``None``: no record."""
+        ...
+
+    def find_many(self, requests: Sequence[tuple[str, str, str]]) -> list[Reservation | None]:
+        """``find`` for several (subject, key, request_hash) at once, in one look-up: a
+        group of real-time POSTs pays for one statement, not one each."""
         ...
 
     def record(
@@ -211,6 +228,11 @@ class IdempotencyRepository(Protocol):
         body: str,
     ) -> bool:
         """Store a finished answer under a free key; ``False`` when the key was taken."""
+        ...
+
+    def record_many(self, answers: Sequence[KeyedAnswer]) -> int:
+        """``record`` for several answers in one statement; how many were stored (fewer
+        than given: some key was taken)."""
         ...
 
     def release_stale(self, subject: str, key: str, older_than: datetime) -> bool:

@@ -32,7 +32,7 @@ transaction on SQLite, so waiting clients never queue behind writers.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -44,7 +44,7 @@ from ledgerlens.adapters.db.bulk import insert_ignoring_duplicates
 from ledgerlens.adapters.db.engine import SQLITE_BEGIN_OPTION
 from ledgerlens.core.errors import StorageError
 from ledgerlens.core.ledger import utc_now
-from ledgerlens.core.ports import Reservation, ReservationState
+from ledgerlens.core.ports import KeyedAnswer, Reservation, ReservationState
 
 __all__ = [
     "Reservation",
@@ -63,6 +63,21 @@ _FIND = select(
     _T.subject == bindparam("subject"),
     _T.key == bindparam("key"),
 )  # built once: a statement object reused is compiled (and cache-keyed) once
+
+
+_FIND_MANY = select(
+    _T.subject,
+    _T.key,
+    _T.request_hash,
+    _T.status_code,
+    _T.content_type,
+    _T.response_body,
+).where(
+    _T.business_id == bindparam("business_id"),
+    _T.subject.in_(bindparam("subjects", expanding=True)),
+    _T.key.in_(bindparam("keys", expanding=True)),
+)  # a group's keys: both INs on the primary key (business, subject, key), so no scan; a
+# (subject, key) pair the group did not send is dropped in Python
 
 
 def _reservation(row: Any, request_hash: str) -> Reservation:
@@ -206,6 +221,21 @@ class SqlIdempotencyRepository:
         )
         return None if row is None else _reservation(row, request_hash)
 
+    def find_many(self, requests: Sequence[tuple[str, str, str]]) -> list[Reservation | None]:
+        if not requests:
+            return []
+        params = {
+            "business_id": self.business_id,
+            "subjects": sorted({subject for subject, _, _ in requests}),
+            "keys": sorted({key for _, key, _ in requests}),
+        }
+        rows = {(r.subject, r.key): r for r in self._conn().execute(_FIND_MANY, params)}
+        out: list[Reservation | None] = []
+        for subject, key, request_hash in requests:
+            row = rows.get((subject, key))
+            out.append(None if row is None else _reservation(row, request_hash))
+        return out
+
     def record(
         self,
         subject: str,
@@ -215,19 +245,26 @@ class SqlIdempotencyRepository:
         content_type: str,
         body: str,
     ) -> bool:
+        answer = KeyedAnswer(subject, key, request_hash, status_code, content_type, body)
+        return self.record_many([answer]) == 1
+
+    def record_many(self, answers: Sequence[KeyedAnswer]) -> int:
         now = utc_now()
-        row = {
-            "business_id": self.business_id,
-            "subject": subject,
-            "key": key,
-            "request_hash": request_hash,
-            "status_code": status_code,
-            "content_type": content_type,
-            "response_body": body,
-            "created_at": now,
-            "completed_at": now,
-        }
-        return insert_ignoring_duplicates(self._conn(), idempotency_keys, [row]) == 1
+        rows = [
+            {
+                "business_id": self.business_id,
+                "subject": a.subject,
+                "key": a.key,
+                "request_hash": a.request_hash,
+                "status_code": a.status_code,
+                "content_type": a.content_type,
+                "response_body": a.body,
+                "created_at": now,
+                "completed_at": now,
+            }
+            for a in answers
+        ]
+        return insert_ignoring_duplicates(self._conn(), idempotency_keys, rows)
 
     def release_stale(self, subject: str, key: str, older_than: datetime) -> bool:
         conn = self._conn()
