@@ -5,18 +5,23 @@ about tenants) and answers with a Content-Security-Policy that allows only this 
 scripts, styles, images, the manifest, the service worker and API calls. ``/app`` and
 ``/app/`` serve the shell; ``sw.js`` lives under ``/app/`` so its scope is the app.
 Responses are revalidated (``no-cache`` + ETag): the service worker keeps the offline copy.
+The worker's shell cache is named after a hash of every other file (``SHELL_VERSION_MARK`` in
+``sw.js``), so a release that changes any of them changes ``sw.js`` too: browsers install the
+new worker, which fetches the whole new shell and drops the old, instead of serving the old
+screens from cache (or mixing old and new files) until each file happens to be refreshed.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from functools import lru_cache
 from importlib import resources
 
 from fastapi import APIRouter, Request
 from starlette.responses import RedirectResponse, Response
 
-__all__ = ["APP_CSP", "WEB_FILES", "router"]
+__all__ = ["APP_CSP", "SHELL_VERSION_MARK", "WEB_FILES", "router", "shell_version"]
 
 APP_CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -42,9 +47,27 @@ WEB_FILES: dict[str, str] = {
 router = APIRouter(include_in_schema=False)
 
 
+SHELL_VERSION_MARK = b"__SHELL_VERSION__"
+
+
+def _read(name: str) -> bytes:
+    return resources.files("ledgerlens.serve").joinpath("web", name).read_bytes()
+
+
+def shell_version(read: Callable[[str], bytes] = _read) -> str:
+    """A hash of every file of the app but the service worker itself."""
+    digest = hashlib.sha256()
+    for name in sorted(WEB_FILES):
+        if name != "sw.js":
+            digest.update(name.encode() + b"\0" + read(name) + b"\0")
+    return digest.hexdigest()[:16]
+
+
 @lru_cache(maxsize=len(WEB_FILES))
 def _asset(name: str) -> tuple[bytes, str]:
-    data = resources.files("ledgerlens.serve").joinpath("web", name).read_bytes()
+    data = _read(name)
+    if name == "sw.js":
+        data = data.replace(SHELL_VERSION_MARK, shell_version().encode())
     return data, f'"{hashlib.sha256(data).hexdigest()[:24]}"'
 
 

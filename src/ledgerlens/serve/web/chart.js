@@ -20,7 +20,11 @@ export function gapIndex(points, gapStart) {
   });
 }
 
+// each chart's <title>/<desc> ids are unique in the document (a screen may show two charts)
+let chartCount = 0;
+
 export function forecastChart(points, currency, gapStart, title) {
+  const uid = `chart-${++chartCount}`;
   const W = 340, H = 200, L = 8, R = 8, T = 10, B = 24;
   const vals = points.flatMap((p) => [+p.p10, +p.p90, +p.inflow, +p.outflow, 0]);
   const lo = Math.min(...vals), hi = Math.max(...vals);
@@ -29,16 +33,19 @@ export function forecastChart(points, currency, gapStart, title) {
   const step = (W - L - R) / Math.max(points.length, 1);
   const x = (i) => L + step * i;
   const svg = s("svg", { viewBox: `0 0 ${W} ${H}`, role: "img", class: "chart",
-    "aria-labelledby": "chart-title chart-desc" });
+    "aria-labelledby": `${uid}-title`, "aria-describedby": `${uid}-desc` });
   const gap = gapIndex(points, gapStart);
   const desc = gap >= 0
     ? `Shortfall risk highlighted in the week starting ${day(points[gap].start)}.`
     : "No week at risk of a shortfall.";
-  svg.append(s("title", { id: "chart-title" }, title), s("desc", { id: "chart-desc" }, desc));
-  if (gap >= 0) {
-    svg.append(s("rect", { x: x(gap), y: T, width: step, height: H - T - B, class: "gap-week",
-      "data-testid": "gap-week" }));
-  }
+  svg.append(s("title", { id: `${uid}-title` }, title), s("desc", { id: `${uid}-desc` }, desc));
+  // back to front: the risk week's fill, the balance band, the bars, the median, then the risk
+  // week's outline, so neither the band nor a bar covers the outline or the bars
+  const gapBox = gap >= 0 ? { x: x(gap), y: T, width: step, height: H - T - B } : null;
+  if (gapBox) svg.append(s("rect", { ...gapBox, class: "gap-week", "data-testid": "gap-week" }));
+  const top = points.map((p, i) => `${x(i) + step / 2},${y(+p.p90)}`);
+  const bottom = points.map((p, i) => `${x(i) + step / 2},${y(+p.p10)}`).reverse();
+  svg.append(s("polygon", { points: [...top, ...bottom].join(" "), class: "band" }));
   svg.append(s("line", { x1: L, x2: W - R, y1: y(0), y2: y(0), class: "zero" }));
   points.forEach((p, i) => {
     const bw = Math.max(step / 2 - 1, 1);
@@ -47,11 +54,9 @@ export function forecastChart(points, currency, gapStart, title) {
     svg.append(s("rect", { x: x(i) + 1 + bw, y: y(0), width: bw,
       height: Math.abs(y(+p.outflow) - y(0)), class: "outflow" }));
   });
-  const top = points.map((p, i) => `${x(i) + step / 2},${y(+p.p90)}`);
-  const bottom = points.map((p, i) => `${x(i) + step / 2},${y(+p.p10)}`).reverse();
-  svg.append(s("polygon", { points: [...top, ...bottom].join(" "), class: "band" }));
   svg.append(s("polyline", { points: points.map((p, i) => `${x(i) + step / 2},${y(+p.p50)}`)
     .join(" "), class: "median" }));
+  if (gapBox) svg.append(s("rect", { ...gapBox, class: "gap-edge", "aria-hidden": "true" }));
   [0, Math.floor(points.length / 2), points.length - 1].forEach((i) => {
     if (points[i]) svg.append(s("text", { x: x(i) + 2, y: H - 6, class: "axis" }, day(points[i].start)));
   });

@@ -120,6 +120,39 @@ async function mute(ctx, insight) {
   return r;
 }
 
+// Dismiss, act on one of the insight's actions (recorded, nothing is moved), or mute its kind.
+function insightButtons(ctx, found) {
+  const path = (how) => biz(ctx.business, `/insights/${encodeURIComponent(found.insight_id)}/${how}`);
+  const all = [];
+  async function change(how, body, done) {
+    all.forEach((b) => { b.disabled = true; });
+    const r = await api(path(how), { method: "POST", body });
+    if (!r.ok) {
+      all.forEach((b) => { b.disabled = false; });
+      toast(problem(r, how === "dismiss" ? "Could not dismiss the insight." : "Could not record that."));
+      return;
+    }
+    toast(done);
+    location.hash = "#/home";
+  }
+  const acts = (found.actions || []).map((a, n) => {
+    const b = h("button", { type: "button", "data-testid": `act-${n}` }, `Act: ${a.label}`);
+    b.addEventListener("click", () => change("act", { action: String(a.kind).slice(0, 140) },
+      `Noted: you acted on “${found.title}”. It leaves your feed.`));
+    all.push(b);
+    return h("li", {}, b);
+  });
+  const dismiss = h("button", { type: "button", class: "secondary", "data-testid": "dismiss-insight" }, "Dismiss");
+  dismiss.addEventListener("click", () => change("dismiss", {}, `Dismissed: “${found.title}” left your feed.`));
+  all.push(dismiss);
+  const muteBtn = h("button", { type: "button", class: "secondary", "data-testid": "mute-kind", onclick: () => mute(ctx, found) },
+    `Mute “${humanize(found.kind)}” insights`);
+  return card(acts.length ? "Act on this" : "Done with this?",
+    acts.length ? [h("p", { class: "muted" }, "Acting records what you did; nothing is moved for you."),
+      h("ul", { class: "actions", "data-testid": "insight-actions" }, acts)] : null,
+    h("div", { class: "insight-buttons" }, dismiss, muteBtn));
+}
+
 export async function insight(ctx, id) {
   const [fcA, insA] = await Promise.all([api(biz(ctx.business, "/forecast")), api(biz(ctx.business, "/insights"))]);
   const found = insightItems(insA).find((i) => i.insight_id === id);
@@ -130,12 +163,11 @@ export async function insight(ctx, id) {
       h("li", {}, `${f.label}: `, h("strong", {}, f.amount !== undefined && f.amount !== null
         ? money(f.amount, f.currency || "") : String(f.value ?? "")))))),
       h("p", { class: "muted" }, `Source ${found.source}; confidence ${pct(found.confidence || 0)}.`));
-    out.push(h("button", { type: "button", "data-testid": "mute-kind", onclick: () => mute(ctx, found) },
-      `Mute “${found.kind}” insights`));
   }
+  const buttons = found ? insightButtons(ctx, found) : null; // last, after the why and the previews
   if (!fcA.ok || (!found && !fcA.data.gap_week)) {
     if (!found) out.push(emptyState("Nothing to show", "This insight is no longer current."));
-    return out;
+    return [...out, buttons];
   }
   const fc = fcA.data;
   if (fc.gap_week && (!found || isCashGap(found))) {
@@ -152,7 +184,7 @@ export async function insight(ctx, id) {
         h("button", { type: "button", "data-testid": `whatif-${n}`, onclick: () => preview(ctx, fc, act, slot) },
           act.label)))), slot));
   }
-  return out;
+  return [...out, buttons];
 }
 
 export async function transactions(ctx) {
@@ -217,27 +249,267 @@ export async function unusual(ctx) {
   }))];
 }
 
-function readOnly(title, ans, empty) {
-  if (!ans.ok) return emptyState(title, empty);
-  const items = Array.isArray(ans.data) ? ans.data : ans.data.items || [ans.data];
-  if (!items.length) return emptyState(title, empty);
-  return card(title, h("ul", { class: "plain" }, items.map((it) =>
-    h("li", {}, Object.entries(it).filter(([, v]) => typeof v !== "object").map(([k, v]) => h("div", {}, `${k}: ${v}`))))));
+// What an error answer says, in words: the problem's detail, and which fields were refused.
+function problem(r, fallback) {
+  if (r.status === 0) return "You are offline: try again when you are back online.";
+  const d = r.data || {};
+  const fields = (Array.isArray(d.errors) ? d.errors : [])
+    .map((e) => (e.loc || []).filter((x) => typeof x === "string" && x !== "body").pop()).filter(Boolean);
+  const detail = typeof d.detail === "string" ? d.detail : "";
+  if (fields.length) return `${detail || "Refused"}: check ${[...new Set(fields)].join(", ")}.`;
+  return detail ? `${detail[0].toUpperCase()}${detail.slice(1)}.` : fallback;
+}
+
+const humanize = (code) => String(code).replace(/[._]+/g, " ").replace(/^\w/, (c) => c.toUpperCase());
+
+function plain(v) {
+  if (Array.isArray(v)) return v.map(plain).join(", ");
+  if (v && typeof v === "object") return Object.entries(v).map(([k, x]) => `${humanize(k)}: ${plain(x)}`).join("; ");
+  if (v === true) return "yes";
+  if (v === false) return "no";
+  return String(v ?? "");
+}
+
+// ---- cards and the employee-card policy -------------------------------------------------
+
+function ruleLines(rules, currency, cat) {
+  const m = (v) => money(v, currency);
+  const out = [];
+  for (const [k, v] of Object.entries(rules || {})) {
+    if (k === "role" || k.startsWith("_")) continue;
+    if (k === "per_transaction_limit") out.push(`Up to ${m(v)} a purchase`);
+    else if (k === "monthly_limit") out.push(`Up to ${m(v)} a month`);
+    else if (k === "review_above") out.push(`Purchases over ${m(v)} are reviewed first`);
+    else if (k === "blocked_mccs") out.push(`Blocked merchant category codes: ${plain(v)}`);
+    else if (k === "allowed_mccs") out.push(`Allowed merchant category codes: ${plain(v)}`);
+    else if (k === "allowed_categories") out.push(`Allowed categories: ${[].concat(v).map(cat).join(", ")}`);
+    else if (k === "blocked_merchants") out.push(`Blocked merchants: ${plain(v)}`);
+    else if (k === "weekends") out.push(v ? "Weekends allowed" : "Not at weekends");
+    else if (k === "hours" && Array.isArray(v) && v.length === 2) out.push(`Only from ${v[0]} to ${v[1]} (local time)`);
+    else out.push(`${humanize(k)}: ${plain(v)}`);
+  }
+  return out;
+}
+
+function policyCard(ans, taxonomy) {
+  const title = "Employee card policy";
+  if (!ans.ok) return emptyState(title, ans.missing ? "Card policies are not available yet." : problem(ans, "Could not load the card policy."));
+  const doc = ans.data && ans.data.document;
+  if (!doc) {
+    return h("section", { class: "card", "data-testid": "card-policy" }, h("h2", {}, title),
+      h("p", { class: "policy-none" }, "No policy set."),
+      h("p", { class: "muted" }, "Without a policy, employee card purchases are not checked against any limits."));
+  }
+  const cur = doc.currency || "";
+  const cat = (code) => taxonomy[code] || humanize(code);
+  const roles = doc.roles || {};
+  const employees = doc.employees || {};
+  const cardsMap = doc.cards || {};
+  const known = new Set(["policy_id", "version", "currency", "timezone", "roles", "employees", "cards"]);
+  const other = Object.entries(doc).filter(([k]) => !known.has(k) && !k.startsWith("_"));
+  return h("section", { class: "card policy", "data-testid": "card-policy" }, h("h2", {}, title),
+    h("p", { class: "muted" }, `Policy ${doc.policy_id ?? ans.data.policy_id ?? ""}, version ${doc.version ?? ans.data.version ?? ""}`,
+      cur ? ` · amounts in ${cur}` : "", doc.timezone ? ` · times in ${doc.timezone}` : ""),
+    Object.entries(roles).map(([role, rules]) => [h("h3", {}, `Role: ${humanize(role)}`),
+      h("ul", { class: "rules", "data-testid": `policy-role-${role}` },
+        (ruleLines(rules, cur, cat).length ? ruleLines(rules, cur, cat) : ["No limits"]).map((x) => h("li", {}, x)))]),
+    Object.keys(employees).length ? [h("h3", {}, "Employees"), h("ul", { class: "rules" },
+      Object.entries(employees).map(([emp, e]) => {
+        const own = ruleLines(e, cur, cat);
+        return h("li", {}, h("strong", {}, emp), `: ${e && e.role ? humanize(e.role) : "no role"}`,
+          own.length ? ` — except: ${own.join("; ")}` : "");
+      }))] : null,
+    Object.keys(cardsMap).length ? [h("h3", {}, "Cards"), h("ul", { class: "rules" },
+      Object.entries(cardsMap).map(([c, emp]) => h("li", {}, `${c} → ${plain(emp)}`)))] : null,
+    other.length ? [h("h3", {}, "Other rules"), h("ul", { class: "rules" },
+      other.map(([k, v]) => h("li", {}, `${humanize(k)}: ${plain(v)}`)))] : null);
 }
 
 export async function cards(ctx) {
   const [c, p] = await Promise.all([api(biz(ctx.business, "/cards")), api(biz(ctx.business, "/card-policy"))]);
-  return [h("h1", {}, "Cards and policies"),
-    readOnly("Cards", c, "Cards are not available yet."),
-    readOnly("Employee card policy", p, "Card policies are not available yet.")];
+  const taxA = p.ok && p.data.document ? await api("/v1/taxonomy") : null;
+  const taxonomy = Object.fromEntries(((taxA && taxA.ok && taxA.data.leaves) || []).map((l) => [l.code, l.label]));
+  let cardList;
+  if (!c.ok) cardList = emptyState("Cards", c.missing ? "Cards are not available yet." : problem(c, "Could not load the cards."));
+  else if (!c.data.items.length) cardList = emptyState("Cards", "No card payments seen yet.");
+  else {
+    cardList = card("Cards", h("ul", { class: "plain cards" }, c.data.items.map((x) => h("li", {},
+      h("div", { class: "tx-main" }, h("strong", {}, x.card_id), h("span", {}, x.role ? humanize(x.role) : "No role")),
+      h("div", { class: "tx-meta" }, x.employee_id ? `${x.employee_id} · ` : "",
+        `${x.transactions} payment(s)`, x.last_used ? ` · last used ${day(x.last_used)}` : "")))));
+  }
+  return [h("h1", {}, "Cards and policies"), cardList, policyCard(p, taxonomy)];
+}
+
+// ---- offers ----------------------------------------------------------------------------
+
+function missingConsent(r) {
+  const m = /the (\w+) consent/i.exec((r.data && r.data.detail) || "");
+  return m ? m[1] : "offers";
 }
 
 export async function offers(ctx) {
   const r = await api(biz(ctx.business, "/offers"));
-  const items = r.ok ? r.data.items || [] : [];
-  if (!items.length) return [h("h1", {}, "Offers"), emptyState("No offers", r.ok ? "Nothing we would suggest right now." : "Offers are not available yet.")];
-  return [h("h1", {}, "Offers"), items.map((o) => card(o.title || o.product || "Offer",
-    h("p", {}, o.message || o.description || ""), o.reasons ? h("ul", {}, o.reasons.map((x) => h("li", {}, x))) : null))];
+  const head = h("h1", {}, "Offers");
+  if (r.status === 403 && r.data && /consent/.test(String(r.data.type || "") + String(r.data.detail || ""))) {
+    const purpose = missingConsent(r);
+    return [head, h("section", { class: "empty", role: "status", "data-testid": "offers-consent" },
+      h("h2", {}, `The “${PURPOSES[purpose] || humanize(purpose)}” consent is off`),
+      h("p", {}, `Offers are only shown when you allow us to use your data for ${purpose === "offers" ? "offers" : humanize(purpose).toLowerCase()}.`),
+      h("a", { class: "button", href: "#/settings", "data-testid": "to-settings" }, "Turn it on in Settings"))];
+  }
+  if (!r.ok) return [head, emptyState("No offers", r.missing ? "Offers are not available yet." : problem(r, "Could not load the offers."))];
+  const items = r.data.items || [];
+  const none = () => emptyState("No offers", "Nothing we would suggest right now.");
+  if (!items.length) return [head, none()];
+  // the same product can come as an offer and as a recommendation; a dismissal is per product
+  const view = h("div", { class: "offers" });
+  const groups = [["offer", "Offers for you"], ["recommendation", "Recommended for you"]].map(([kind, title]) => {
+    const mine = items.filter((o) => (o.kind === "recommendation" ? "recommendation" : "offer") === kind);
+    return mine.length ? h("section", { class: "offer-group", "data-testid": `${kind}s` }, h("h2", {}, title),
+      mine.map((o) => offerCard(ctx, o, kind, view, none))) : null;
+  });
+  view.append(...groups.filter(Boolean));
+  return [head, view];
+}
+
+function offerCard(ctx, o, kind, view, none) {
+  const title = o.title || humanize(o.product || "offer");
+  const btn = h("button", { type: "button", class: "secondary", "data-testid": `dismiss-${kind}-${o.offer_id}` },
+    `Dismiss “${title}”`);
+  const el = h("article", { class: "card", "data-testid": `${kind}-${o.offer_id}`, "data-product": o.offer_id },
+    h("h3", {}, title),
+    o.message ? h("p", {}, o.message) : null,
+    o.reasons && o.reasons.length ? [h("p", { class: "why" }, "Why:"), h("ul", {}, o.reasons.map((x) => h("li", {}, x)))] : null,
+    h("p", { class: "muted" }, `Source ${o.source}; confidence ${pct(o.confidence)}.`),
+    btn);
+  btn.addEventListener("click", async () => {
+    btn.disabled = true;
+    const d = await api(biz(ctx.business, `/offers/${encodeURIComponent(o.offer_id)}/dismiss`), { method: "POST" });
+    if (!d.ok) { btn.disabled = false; toast(problem(d, "Could not dismiss it.")); return; }
+    view.querySelectorAll("[data-product]").forEach((x) => { if (x.dataset.product === o.offer_id) x.remove(); });
+    view.querySelectorAll(".offer-group").forEach((g) => { if (!g.querySelector("[data-product]")) g.remove(); });
+    toast(`Dismissed: “${title}” will not be shown again.`);
+    if (!view.children.length) view.replaceWith(none());
+  });
+  return el;
+}
+
+// ---- settings --------------------------------------------------------------------------
+
+const PURPOSES = {
+  insights: "Insights",
+  offers: "Offers",
+  model_improvement: "Model improvement",
+  data_sharing: "Data sharing",
+};
+const PURPOSE_TEXT = {
+  insights: "Use your transactions to forecast your cash and explain it.",
+  offers: "Use your data to suggest financial products that fit your business.",
+  model_improvement: "Use your data to improve our models.",
+  data_sharing: "Share your data with partners.",
+};
+const CHANNELS = [["in_app", "In the app"], ["email", "Email"], ["push", "Push notifications"]];
+
+function consentCard(ctx, ans) {
+  if (!ans.ok) return emptyState("Consent", ans.missing ? "Consent management is not available yet." : problem(ans, "Could not load your consents."));
+  const status = h("p", { class: "muted", role: "status", "data-testid": "consent-status" });
+  const boxes = new Map();
+  const show = (items) => { for (const it of items) { const b = boxes.get(it.purpose); if (b) b.checked = it.granted; } };
+  const rows = ans.data.items.map((it) => {
+    const name = PURPOSES[it.purpose] || humanize(it.purpose);
+    const box = h("input", { type: "checkbox", role: "switch", checked: it.granted, "data-testid": `consent-${it.purpose}` });
+    boxes.set(it.purpose, box);
+    box.addEventListener("change", async () => {
+      const grant = box.checked;
+      if (!grant && !confirm(`Withdraw your consent to “${name}”? We stop using your data for it, and the data ` +
+        "derived for it is deleted at once. This cannot be undone.")) { box.checked = true; return; }
+      box.disabled = true;
+      const r = await api(biz(ctx.business, `/consents/${encodeURIComponent(it.purpose)}`), { method: grant ? "POST" : "DELETE" });
+      box.disabled = false;
+      if (!r.ok) { box.checked = !grant; status.textContent = problem(r, "Could not change the consent."); toast(status.textContent); return; }
+      show(r.data.items);
+      const gone = Object.values(r.data.deleted || {}).reduce((a, n) => a + Number(n || 0), 0);
+      status.textContent = grant ? `“${name}” consent granted.`
+        : `“${name}” consent withdrawn; ${gone} derived record(s) deleted.`;
+      toast(status.textContent);
+    });
+    return h("li", { class: "toggle" }, h("label", {}, box, " ", h("strong", {}, name)),
+      h("p", { class: "muted" }, PURPOSE_TEXT[it.purpose] || ""));
+  });
+  return h("section", { class: "card", "data-testid": "consents" }, h("h2", {}, "Consent"),
+    h("p", {}, "Withdrawing a consent stops processing for it and deletes the data derived for it."),
+    h("ul", { class: "plain" }, rows), status);
+}
+
+function field(labelText, input, hint) {
+  return h("div", { class: "field" }, h("label", {}, labelText, input), hint ? h("p", { class: "muted" }, hint) : null);
+}
+
+function preferencesCards(ctx, ans) {
+  if (!ans.ok) return [emptyState("Notifications", ans.missing ? "Preferences are not available yet." : problem(ans, "Could not load your preferences."))];
+  let saved = ans.data;
+  const put = (changes) => {
+    const body = { muted_kinds: saved.muted_kinds, buffer: saved.buffer, channels: saved.channels,
+      quiet_start: saved.quiet_start, quiet_end: saved.quiet_end, timezone: saved.timezone, digest: saved.digest,
+      language: saved.language, email: saved.email, push_url: saved.push_url, ...changes };
+    return api(biz(ctx.business, "/preferences"), { method: "PUT", body });
+  };
+  // channels and the other choices, saved together
+  const boxes = CHANNELS.map(([code, text]) => [code, h("input", { type: "checkbox", name: "channel", value: code,
+    checked: saved.channels.includes(code), disabled: code === "in_app", "data-testid": `channel-${code}` }), text]);
+  const email = h("input", { type: "email", value: saved.email, autocomplete: "email", "data-testid": "pref-email" });
+  const push = h("input", { type: "url", value: saved.push_url, placeholder: "push service address (https)", "data-testid": "pref-push-url" });
+  const digest = h("select", { "data-testid": "pref-digest" }, [["none", "No digest"], ["daily", "Daily"], ["weekly", "Weekly"]]
+    .map(([v, t]) => h("option", { value: v, selected: saved.digest === v }, t)));
+  const langs = [["en", "English"], ["de", "Deutsch"]];
+  if (!langs.some(([v]) => v === saved.language)) langs.push([saved.language, saved.language]);
+  const language = h("select", { "data-testid": "pref-language" }, langs.map(([v, t]) => h("option", { value: v, selected: saved.language === v }, t)));
+  const qs = h("input", { type: "time", value: saved.quiet_start || "", "data-testid": "pref-quiet-start" });
+  const qe = h("input", { type: "time", value: saved.quiet_end || "", "data-testid": "pref-quiet-end" });
+  const tz = h("input", { type: "text", value: saved.timezone, autocomplete: "off", "data-testid": "pref-timezone" });
+  const buffer = h("input", { type: "text", inputmode: "decimal", value: saved.buffer, "data-testid": "pref-buffer" });
+  const status = h("p", { class: "muted", role: "status", "data-testid": "prefs-status" });
+  const form = h("form", { class: "prefs", "data-testid": "preferences" },
+    h("fieldset", {}, h("legend", {}, "Notify me by"), boxes.map(([code, box, text]) =>
+      h("label", { class: "check" }, box, ` ${text}`, code === "in_app" ? h("span", { class: "muted" }, " (always on)") : null))),
+    field("Email address ", email, "Needed for email notifications and digests."),
+    field("Push address ", push, "The https address your device gave for push notifications."),
+    field("Digest ", digest),
+    field("Language ", language),
+    h("fieldset", {}, h("legend", {}, "Quiet hours (no notifications)"),
+      field("From ", qs), field("Until ", qe), h("p", { class: "muted" }, "Leave both empty for no quiet hours.")),
+    field("Time zone ", tz, "For example Europe/London."),
+    field(`Cash buffer (${saved.currency}) `, buffer, "Warn me when my balance may drop below this."),
+    h("button", { type: "submit", "data-testid": "save-preferences" }, "Save preferences"), status);
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    if (!qs.value !== !qe.value) { status.textContent = "Quiet hours need both a start and an end."; return; }
+    const r = await put({ channels: boxes.filter(([, b]) => b.checked).map(([c]) => c), email: email.value.trim(),
+      push_url: push.value.trim(), digest: digest.value, language: language.value, quiet_start: qs.value || null,
+      quiet_end: qe.value || null, timezone: tz.value.trim() || "UTC", buffer: buffer.value.trim() || "0" });
+    if (!r.ok) { status.textContent = problem(r, "Could not save the preferences."); toast(status.textContent); return; }
+    saved = r.data;
+    status.textContent = "Preferences saved."; toast(status.textContent);
+  });
+  // muted insight kinds, each with its own unmute
+  const mutedList = h("ul", { class: "plain muted-kinds", "data-testid": "muted-kinds" });
+  const noneMuted = () => h("li", { "data-testid": "none-muted" }, "No insight kinds are muted.");
+  const fill = () => mutedList.replaceChildren(...(saved.muted_kinds.length ? saved.muted_kinds.map((kind) => {
+    const btn = h("button", { type: "button", class: "secondary", "data-testid": `unmute-${kind}` }, `Unmute “${humanize(kind)}”`);
+    btn.addEventListener("click", async () => {
+      btn.disabled = true;
+      const r = await put({ muted_kinds: saved.muted_kinds.filter((k) => k !== kind) });
+      if (!r.ok) { btn.disabled = false; toast(problem(r, "Could not unmute.")); return; }
+      saved = { ...saved, muted_kinds: r.data.muted_kinds };
+      fill();
+      toast(`“${humanize(kind)}” insights will show again.`);
+    });
+    return h("li", { class: "muted-kind", "data-testid": `muted-${kind}` }, h("span", {}, humanize(kind)), btn);
+  }) : [noneMuted()]));
+  fill();
+  return [card("Notifications", form),
+    card("Muted insights", h("p", { class: "muted" }, "Insights of these kinds are not shown to you."), mutedList)];
 }
 
 export async function settings(ctx, logoutFn) {
@@ -257,8 +529,8 @@ export async function settings(ctx, logoutFn) {
     if (r.ok) logoutFn();
   });
   return [h("h1", {}, "Settings"),
-    readOnly("Preferences and channels", pref, "Preferences are not available yet."),
-    readOnly("Consent", cons, "Consent management is not available yet."),
+    consentCard(ctx, cons),
+    preferencesCards(ctx, pref),
     card("Your data", h("p", {}, "Take a copy, or erase it."), exportBtn, delBtn),
     card("Session", h("button", { type: "button", onclick: logoutFn }, "Log out"))];
 }

@@ -1,6 +1,8 @@
 // Service worker: the app shell cache-first (refreshed in the background), and the home,
 // insights and forecast answers network-first with the last good copy for offline use.
-const SHELL = "ledgerlens-shell-v1";
+// the server writes a hash of every shell file here (routes/web.py): any change to the app
+// changes this file, so browsers install the new worker, fetch the new shell and drop the old
+const SHELL = "ledgerlens-shell-__SHELL_VERSION__";
 const DATA = "ledgerlens-data-v1";
 const FILES = ["/app/", "/app/app.js", "/app/api.js", "/app/chart.js", "/app/screens.js",
   "/app/views.js", "/app/app.css", "/app/manifest.webmanifest", "/app/icon.svg",
