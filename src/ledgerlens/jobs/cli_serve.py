@@ -41,22 +41,45 @@ def serve(
 
 
 def token(
-    business: Annotated[str, typer.Option("--business", help="Business id the token grants.")],
-    role: Annotated[Role, typer.Option("--role", help="Role on that business.")],
+    business: Annotated[
+        str | None, typer.Option("--business", help="Business id the token grants.")
+    ] = None,
+    role: Annotated[Role | None, typer.Option("--role", help="Role on that business.")] = None,
     subject: Annotated[str, typer.Option(help="Token subject (user or client id).")] = "",
     ttl_hours: Annotated[float, typer.Option(help="Hours until it expires.")] = 12.0,
     pii: Annotated[bool, typer.Option(help="Bank staff: may see unmasked PII.")] = False,
+    onboard: Annotated[
+        bool,
+        typer.Option(
+            "--onboard",
+            help="The ledgerlens:onboard scope: create businesses and accounts, list them all.",
+        ),
+    ] = False,
 ) -> None:
-    """Print a development bearer token (HS256, signed with LEDGERLENS_AUTH__SECRET)."""
+    """Print a development bearer token (HS256, signed with LEDGERLENS_AUTH__SECRET).
+
+    ``--business`` with ``--role`` grants a role; ``--onboard`` alone issues a token for the
+    bank's onboarding backend (no role on any business)."""
     from ledgerlens.serve.security import issue_dev_token
     from ledgerlens.serve.settings import ServeSettings
 
+    if (business is None) != (role is None):
+        raise typer.BadParameter("--business and --role go together")
+    if business is None and not onboard:
+        raise typer.BadParameter("give --business and --role, or --onboard")
     settings = ServeSettings()
     if settings.environment == "production":
         raise typer.BadParameter("development tokens are not issued in production")
+    grants = {business: role} if business is not None and role is not None else {}
+    default_subject = f"dev-{role.value}" if role is not None else "dev-onboarding"
     typer.echo(
         issue_dev_token(
-            settings.auth, subject or f"dev-{role.value}", {business: role}, ttl_hours, pii=pii
+            settings.auth,
+            subject or default_subject,
+            grants,
+            ttl_hours,
+            pii=pii,
+            onboard=onboard,
         )
     )
 

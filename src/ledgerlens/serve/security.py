@@ -3,7 +3,11 @@
 A token (JWT) names its holder (``sub``), expires (``exp``) and grants roles per business,
 either as a ``biz`` claim ``{"<business_id>": "<role>"}`` or as scopes
 ``"business:<business_id>:<role>"`` (``scope`` string or ``scopes`` list). The scope
-``pii:read`` lets bank staff see unmasked names and IBANs.  An employee's own cards come as a
+``pii:read`` lets bank staff see unmasked names and IBANs.  The scope ``ledgerlens:onboard`` is
+for the bank's onboarding backend: it may register businesses (``POST /v1/businesses``), add
+accounts to any business and list every business; it grants no role on any business (reading
+the ledger still needs one). Without it no role, the owner's included, creates businesses or
+accounts.  An employee's own cards come as a
 ``cards`` claim ``{"<business_id>": ["<card_id>", …]}``: the card routes show and authorize
 only those.
 
@@ -36,6 +40,7 @@ from ledgerlens.core.ledger import Role
 
 __all__ = [
     "DEV_SECRET",
+    "ONBOARD_SCOPE",
     "PII_SCOPE",
     "AuthError",
     "AuthSettings",
@@ -44,11 +49,13 @@ __all__ = [
     "Principal",
     "TokenVerifier",
     "authorize",
+    "authorize_onboarding",
     "issue_dev_token",
 ]
 
 DEV_SECRET = "ledgerlens-development-secret-do-not-use-in-production"
 PII_SCOPE = "pii:read"
+ONBOARD_SCOPE = "ledgerlens:onboard"
 
 
 class AuthSettings(BaseModel):
@@ -122,6 +129,7 @@ class Principal:
     pii: bool = False
     token_key: str = ""  # a hash of the token: the rate limiter's key, never the token itself
     cards: Mapping[str, frozenset[str]] = field(default_factory=dict)  # an employee's own cards
+    onboard: bool = False  # ``ledgerlens:onboard``: may create businesses and accounts
 
     def role_for(self, business_id: str) -> Role | None:
         return self.roles.get(business_id)
@@ -149,6 +157,30 @@ def authorize(principal: Principal, business_id: str, permission: Permission) ->
     return role
 
 
+def authorize_onboarding(principal: Principal, business_id: str | None = None) -> None:
+    """Pass when the token carries ``ledgerlens:onboard`` (creating businesses and accounts).
+
+    Without it: ``Forbidden`` to create a business; for an account, ``NotFound`` when the token
+    grants nothing on ``business_id`` (tenant isolation, as ``authorize``) and ``Forbidden``
+    when it grants a role there (no role may onboard without the scope).
+    """
+    if principal.onboard:
+        return
+    if business_id is None:
+        raise Forbidden(f"creating a business needs the {ONBOARD_SCOPE} scope")
+    role = principal.role_for(business_id)
+    if role is None:
+        raise NotFound("no such business")
+    raise Forbidden(f"the {role} role may not add accounts (needs the {ONBOARD_SCOPE} scope)")
+
+
+def _scopes(claims: Mapping[str, Any]) -> list[str]:
+    raw = claims.get("scopes", claims.get("scope", ""))
+    if isinstance(raw, str):
+        return raw.split()
+    return [s for s in raw if isinstance(s, str)] if isinstance(raw, list | tuple) else []
+
+
 def _roles_from_claims(claims: Mapping[str, Any]) -> tuple[dict[str, Role], bool]:
     roles: dict[str, Role] = {}
     biz = claims.get("biz")
@@ -156,8 +188,7 @@ def _roles_from_claims(claims: Mapping[str, Any]) -> tuple[dict[str, Role], bool
         for business_id, role in biz.items():
             if isinstance(business_id, str) and role in Role._value2member_map_:
                 roles[business_id] = Role(role)
-    raw = claims.get("scopes", claims.get("scope", ""))
-    scopes = raw.split() if isinstance(raw, str) else [s for s in raw if isinstance(s, str)]
+    scopes = _scopes(claims)
     for scope in scopes:
         if scope.startswith("business:"):
             business_id, _, role = scope.removeprefix("business:").rpartition(":")
@@ -257,7 +288,10 @@ class TokenVerifier:
             if isinstance(b, str) and isinstance(ids, list)
         }
         digest = hashlib.sha256(token.encode("utf-8", "replace")).hexdigest()[:24]
-        principal = Principal(subject=subject, roles=roles, pii=pii, token_key=digest, cards=cards)
+        onboard = ONBOARD_SCOPE in _scopes(claims)
+        principal = Principal(
+            subject=subject, roles=roles, pii=pii, token_key=digest, cards=cards, onboard=onboard
+        )
         return principal, float(claims["exp"])
 
 
@@ -269,6 +303,7 @@ def issue_dev_token(
     pii: bool = False,
     now: datetime | None = None,
     cards: Mapping[str, list[str]] | None = None,
+    onboard: bool = False,
 ) -> str:
     """A development token (HS256) granting ``grants``; production tokens come from the IdP."""
     if settings.algorithm != "HS256":
@@ -284,8 +319,9 @@ def issue_dev_token(
         "exp": int((issued + timedelta(hours=ttl_hours)).timestamp()),
         "biz": {business_id: str(role) for business_id, role in grants.items()},
     }
-    if pii:
-        claims["scope"] = PII_SCOPE
+    scopes = [s for s, wanted in ((PII_SCOPE, pii), (ONBOARD_SCOPE, onboard)) if wanted]
+    if scopes:
+        claims["scope"] = " ".join(scopes)
     if cards:
         claims["cards"] = {b: list(ids) for b, ids in cards.items()}
     if settings.issuer:

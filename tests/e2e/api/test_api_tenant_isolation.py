@@ -49,6 +49,13 @@ def _b_batch() -> dict[str, Any]:
 RECIPES: dict[tuple[str, str], dict[str, Any]] = {
     ("GET", "/v1/businesses/{business_id}"): {},
     ("GET", "/v1/businesses/{business_id}/accounts"): {},
+    # onboarding: the owner of A has no ``ledgerlens:onboard`` scope (404 on B); the caller
+    # proving the recipe works is B's owner holding it (``token``: only when calling its own)
+    ("POST", "/v1/businesses/{business_id}/accounts"): {
+        "json": {"account_id": "iso-acc-new", "iban": "GB82WEST12345698765432", "currency": "GBP"},
+        "idempotent": True,
+        "token": {"onboard": True},
+    },
     ("GET", "/v1/businesses/{business_id}/transactions"): {"params": {"limit": 5}},
     ("GET", "/v1/businesses/{business_id}/transactions/{transaction_id}"): {
         "ids": {"transaction_id": {B: TX_B, A: TX_A}}
@@ -202,7 +209,8 @@ def _call(api: Api, method: str, template: str, business: str, owner_of: str, re
     path_ids = {"business_id": business, **recipe.get("path", {})}  # not tenant resources
     for name, by_business in recipe.get("ids", {}).items():
         path_ids[name] = by_business[resource_of]
-    headers = api.headers(owner_of)
+    # a recipe's extra token grants (a scope) go only to the owner calling its own business
+    headers = api.headers(owner_of, **(recipe.get("token", {}) if owner_of == business else {}))
     if recipe.get("idempotent"):
         headers["Idempotency-Key"] = f"iso-{method}-{len(template)}"
     body = recipe.get("json")
@@ -222,10 +230,10 @@ def recipe_ok(method: str, template: str) -> tuple[int, ...]:
     return tuple(RECIPES[(method, template)].get("also_ok", ()))
 
 
-def _b_state(api: Api) -> tuple[int, int]:
+def _b_state(api: Api) -> tuple[int, int, int]:
     with api.container.uow_factory() as uow:
         scope = uow.scope(B)
-        return scope.transactions.count(), len(scope.imports.list())
+        return scope.transactions.count(), len(scope.imports.list()), len(scope.accounts.list())
 
 
 @pytest.mark.parametrize(
