@@ -146,6 +146,10 @@ class InMemoryBusinessRepository:
             self._store().businesses.values(), key=lambda b: (b.created_at, b.business_id)
         )
 
+    def page(self, after: str | None, limit: int) -> list[Business]:
+        ids = sorted(i for i in self._store().businesses if after is None or i > after)
+        return [self._store().businesses[i] for i in ids[:limit]]
+
     def delete(self, business_id: str) -> None:
         s = self._store()
         s.annotations = {k: a for k, a in s.annotations.items() if a.business_id != business_id}

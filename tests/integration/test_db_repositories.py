@@ -171,6 +171,21 @@ def test_businesses_add_get_list_and_conflict(uow_factory: UowFactory) -> None:
         assert uow.businesses.get("nope") is None
 
 
+def test_businesses_page_by_id_after_a_key(uow_factory: UowFactory) -> None:
+    with uow_factory() as uow:
+        for bid in ("biz_d", "biz_b", "biz_e", "biz_a", "biz_c"):
+            uow.businesses.add(business(bid))
+        uow.commit()
+    with uow_factory() as uow:
+        pages, after = [], None
+        while page := uow.businesses.page(after, 2):
+            pages.append([b.business_id for b in page])
+            after = page[-1].business_id
+        assert pages == [["biz_a", "biz_b"], ["biz_c", "biz_d"], ["biz_e"]]
+        assert uow.businesses.page("biz_e", 2) == []
+        assert uow.businesses.page(None, 1) == [business("biz_a")]
+
+
 def test_timestamps_round_trip_as_utc_and_naive_is_refused(uow_factory: UowFactory) -> None:
     cest = timezone(timedelta(hours=2))
     local = Business("biz_z", "Z", "DE", "EUR", created_at=datetime(2026, 6, 1, 12, 0, tzinfo=cest))

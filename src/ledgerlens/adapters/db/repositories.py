@@ -162,6 +162,12 @@ class SqlBusinessRepository:
         )
         return Business(*row) if row else None
 
+    def page(self, after: str | None, limit: int) -> list[Business]:
+        stmt = select(businesses).order_by(businesses.c.business_id).limit(limit)
+        if after is not None:
+            stmt = stmt.where(businesses.c.business_id > after)
+        return [Business(*row) for row in self._conn().execute(stmt)]
+
     def list(self) -> list[Business]:
         stmt = select(businesses).order_by(businesses.c.created_at, businesses.c.business_id)
         return [Business(*row) for row in self._conn().execute(stmt)]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from itertools import islice
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -69,15 +70,11 @@ def _page(state: ApiState, principal: Principal, after: str | None, limit: int) 
     """Up to ``limit + 1`` businesses after ``after``, by id: all of them for the onboarding
     scope, else those the token holds a role on."""
     with state.read_uow() as uow:
-        if principal.onboard:
-            rows = uow.businesses.list()
-        else:
-            found = (uow.businesses.get(b) for b in principal.roles)
-            rows = [b for b in found if b is not None]
-    rows.sort(key=lambda b: b.business_id)
-    if after is not None:
-        rows = [b for b in rows if b.business_id > after]
-    return rows[: limit + 1]
+        if principal.onboard:  # keyset paging in the database: never every tenant at once
+            return uow.businesses.page(after, limit + 1)
+        own = sorted(b for b in principal.roles if after is None or b > after)
+        found = (uow.businesses.get(b) for b in own)
+        return list(islice((b for b in found if b is not None), limit + 1))
 
 
 @router.get(
