@@ -186,19 +186,40 @@ def demo_login(container: Container, owner: DemoOwner, port: int, ttl_hours: flo
 
 
 def _digest(container: Container, business_id: str) -> str | None:
+    """The weekly digest as text; None when no stage builds digests or the business has not
+    granted the insights consent. A digest that fails to build raises (never a silent None)."""
     import ledgerlens.pipeline as pipeline
 
     build = _command("BuildDigest")
     if build is None:
         return None
-    try:
-        from ledgerlens.explain.digests import to_text
-        from ledgerlens.explain.render import renderer
+    from ledgerlens.explain.digests import to_text
+    from ledgerlens.explain.render import renderer
 
-        digest = pipeline.dispatch(build(business_id), container.services())
-        return to_text(digest, renderer(digest.language)) if digest is not None else None
-    except Exception:  # noqa: BLE001 - a stage still being built: show the summary instead
-        return None
+    digest = pipeline.dispatch(build(business_id), container.services())
+    return to_text(digest, renderer(digest.language)) if digest is not None else None
+
+
+def _print_digest(container: Container, owner: DemoOwner, console: Console) -> bool:
+    """Print the first owner's weekly digest; False (logged at error level with the exception,
+    and shown) when building it failed, so the demo exits non-zero instead of hiding it."""
+    import structlog
+
+    try:
+        text = _digest(container, owner.business_id)
+    except Exception as exc:  # noqa: BLE001 - logged with its traceback, then exit 1
+        structlog.get_logger("ledgerlens.demo").exception(
+            "demo_digest_failed", business_id=owner.business_id, error=type(exc).__name__
+        )
+        console.print(
+            f"[bold red]error:[/bold red] the weekly digest of {owner.name} could not be built "
+            f"({type(exc).__name__}: {exc})",
+            highlight=False,
+        )
+        return False
+    console.print(f"[bold]Weekly digest of {owner.name}[/bold]")
+    console.print(text or "(no digest yet: see the summary above)")
+    return True
 
 
 def _summary(portfolio: DemoPortfolio) -> Table:
@@ -242,11 +263,8 @@ def run_full_demo(
         for note in dict.fromkeys(portfolio.notes):
             console.print(f"note: {note}")
         console.print(_summary(portfolio))
-        if portfolio.owners:
-            first = portfolio.owners[0]
-            text = _digest(container, first.business_id)
-            console.print(f"[bold]Weekly digest of {first.name}[/bold]")
-            console.print(text or "(no digest yet: see the summary above)")
+        if portfolio.owners and not _print_digest(container, portfolio.owners[0], console):
+            return 1  # a broken digest stops the demo before serving (ledgerlens demo exits 1)
         console.print("[bold]Demo logins[/bold] (open one in a browser; 360×640 works best):")
         for o in portfolio.owners[:3]:
             console.print(f"  {o.name} ({o.business_id}):", highlight=False)

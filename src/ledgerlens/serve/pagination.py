@@ -22,7 +22,17 @@ MAX_LIMIT = 500
 
 
 def filter_fingerprint(flt: TransactionFilter) -> str:
-    raw = repr((flt.account_id, flt.since, flt.until, flt.text, flt.min_amount, flt.max_amount))
+    fields: tuple[object, ...] = (
+        flt.account_id,
+        flt.since,
+        flt.until,
+        flt.text,
+        flt.min_amount,
+        flt.max_amount,
+    )
+    if flt.category is not None:  # only when set: cursors already handed out stay valid
+        fields += (flt.category,)
+    raw = repr(fields)
     return hashlib.sha256(raw.encode("utf-8")).hexdigest()[:12]
 
 

@@ -90,8 +90,11 @@ def test_etag_answers_304_until_the_feed_changes(seeded: Api) -> None:
 def test_dismiss_and_act_change_the_status(seeded: Api) -> None:
     d = seeded.client.post(f"{FEED}/ins-{A}-0/dismiss", headers=seeded.headers())
     assert d.status_code == 200 and d.json()["status"] == "dismissed"
-    a = seeded.client.post(f"{FEED}/ins-{A}-3/act", headers=seeded.headers(),
-                           json={"action": "schedule_transfer"})  # fmt: skip
+    # ins-3 offers no action: none may be named (test_api_insight_act.py covers the choice)
+    refused = seeded.client.post(f"{FEED}/ins-{A}-3/act", headers=seeded.headers(),
+                                 json={"action": "schedule_transfer"})  # fmt: skip
+    assert refused.status_code == 422 and refused.json()["detail"].startswith("action:")
+    a = seeded.client.post(f"{FEED}/ins-{A}-3/act", headers=seeded.headers())
     assert a.status_code == 200 and a.json()["status"] == "acted"
     open_ids = [i["insight_id"] for i in seeded.client.get(FEED, headers=seeded.headers())
                 .json()["items"]]  # fmt: skip

@@ -8,6 +8,11 @@ scan, however deep the client pages, and never skips or repeats a row when new r
 Amount bounds are decimals in each transaction's own currency: they are converted to minor
 units per currency exponent (JPY 0, EUR 2, BHD 3), rounding towards the inside of the range,
 so ``min_amount=-10.005`` never compares a float and never admits a value outside the bound.
+
+Each row comes with its current category: the ``category`` annotation's value as the enrich
+stage stored it ("" when it abstained or has not run), read in the same query through a LEFT
+JOIN on the annotation's primary key ``(transaction_id, kind)``, so it costs no extra round trip
+and never multiplies rows. ``category`` filters on that value (exact leaf code).
 """
 
 from __future__ import annotations
@@ -21,13 +26,23 @@ from sqlalchemy import ColumnElement, Engine, and_, false, func, or_, select
 
 from ledgerlens.adapters.db.bulk import TX_FIELDS
 from ledgerlens.adapters.db.engine import SQLITE_BEGIN_OPTION
+from ledgerlens.adapters.db.enrichment_tables import annotations_table
 from ledgerlens.adapters.db.tables import accounts, businesses, transactions
-from ledgerlens.core.ledger import Transaction
+from ledgerlens.core.ledger import AnnotationKind, Transaction
 from ledgerlens.core.money import currency_exponent
 
-__all__ = ["SqlTransactionSearch", "TransactionFilter"]
+__all__ = ["SearchHit", "SqlTransactionSearch", "TransactionFilter"]
 
 _T = transactions.c
+_CAT = annotations_table.alias("category")
+# the join's ON carries the kind, so a line without a category annotation still comes back
+_WITH_CATEGORY = transactions.outerjoin(
+    _CAT,
+    and_(
+        _CAT.c.transaction_id == _T.transaction_id,
+        _CAT.c.kind == str(AnnotationKind.CATEGORY),
+    ),
+)
 _COLUMNS = [
     func.coalesce(_T.statement_id, "").label(name) if name == "statement_id" else _T[name]
     for name in TX_FIELDS
@@ -44,6 +59,17 @@ class TransactionFilter:
     text: str | None = None
     min_amount: Decimal | None = None
     max_amount: Decimal | None = None
+    category: str | None = None  # a taxonomy leaf code, matched exactly
+
+
+@dataclass(frozen=True, slots=True)
+class SearchHit:
+    """One match: the transaction, its ``seq`` (the cursor's key) and its current category
+    ("" when the categorizer abstained or has not run yet)."""
+
+    transaction: Transaction
+    seq: int
+    category: str
 
 
 def _minor_bound(amount: Decimal, currency: str, rounding: str) -> int:
@@ -63,8 +89,8 @@ class SqlTransactionSearch:
         flt: TransactionFilter,
         limit: int,
         after: tuple[date, int] | None = None,
-    ) -> list[tuple[Transaction, int]] | None:
-        """Up to ``limit`` matches, newest first, each with its ``seq`` (the cursor's key).
+    ) -> list[SearchHit] | None:
+        """Up to ``limit`` matches, newest first, each with its ``seq`` and category.
 
         ``after`` is the ``(booking_date, seq)`` of the last row of the previous page. None when
         the business does not exist (checked on the same connection: one round trip fewer).
@@ -99,6 +125,8 @@ class SqlTransactionSearch:
                     .distinct()
                 ).scalars()
                 conditions.append(self._amount_condition(sorted(currencies), flt))
+            if flt.category is not None:
+                conditions.append(_CAT.c.value == flt.category)
             if after is not None:
                 last_date, last_seq = after
                 conditions.append(
@@ -108,12 +136,16 @@ class SqlTransactionSearch:
                     )
                 )
             stmt = (
-                select(*_COLUMNS, _T.seq)
+                select(*_COLUMNS, _T.seq, func.coalesce(_CAT.c.value, ""))
+                .select_from(_WITH_CATEGORY)
                 .where(*conditions)
                 .order_by(_T.booking_date.desc(), _T.seq.desc())
                 .limit(limit)
             )
-            return [(Transaction(*row[:-1]), int(row[-1])) for row in conn.execute(stmt)]
+            return [
+                SearchHit(Transaction(*row[:-2]), int(row[-2]), str(row[-1]))
+                for row in conn.execute(stmt)
+            ]
 
     @staticmethod
     def _amount_condition(currencies: list[str], flt: TransactionFilter) -> ColumnElement[bool]:

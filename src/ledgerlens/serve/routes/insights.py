@@ -1,8 +1,12 @@
 """The insights feed (ETag, cursor pages), the owner's actions on an insight, and digests.
 
 Reads go through the read-only unit of work; the actions are tiny state changes (status, the
-muted kinds of the preferences) made in one write transaction each. Digests are built by the
-pipeline's ``BuildDigest`` command from stored insights and a fresh forecast.
+muted kinds of the preferences) made in one write transaction each. Acting names which of the
+insight's offered actions the owner took (by its ``kind``); anything else is a 422 naming
+``action``. The choice is appended to the hash-chained audit log as owner feedback (kind
+``feedback``, subject ``insight:<id>``, outputs ``acted`` and ``action``) and returned.
+Digests are built by the pipeline's ``BuildDigest`` command from stored insights and a fresh
+forecast.
 """
 
 from __future__ import annotations
@@ -15,25 +19,39 @@ import json
 from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Header, Path, Query
+from fastapi import APIRouter, Body, Header, Path, Query
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from ledgerlens.core.errors import NotFound
 from ledgerlens.core.ledger import Purpose
 from ledgerlens.core.ports import UnitOfWork
-from ledgerlens.explain.model import Insight, InsightStatus
+from ledgerlens.decide.model import Decision, DecisionKind
+from ledgerlens.explain.model import Action, Insight, InsightStatus
 from ledgerlens.pipeline import dispatch
 from ledgerlens.pipeline_insights import BuildDigest
 from ledgerlens.serve.deps import BusinessId, CurrentPrincipal, State
 from ledgerlens.serve.errors import ApiProblem
 from ledgerlens.serve.feed_cache import CachedPage
 from ledgerlens.serve.routes import READ_ERRORS
-from ledgerlens.serve.schemas.insights import ActIn, FeedQuery, InsightList, InsightOut
+from ledgerlens.serve.schemas.insights import (
+    ActIn,
+    FeedQuery,
+    InsightActedOut,
+    InsightActionOut,
+    InsightList,
+    InsightOut,
+)
 from ledgerlens.serve.security import Permission, authorize
 
 router = APIRouter(prefix="/v1/businesses", tags=["insights"])
 InsightId = Annotated[str, Path(min_length=1, max_length=128)]
+_ACT_EXAMPLES: dict[str, Any] = {
+    "offered_action": {
+        "summary": "the kind of one of the insight's actions",
+        "value": {"action": "schedule_transfer"},
+    }
+}
 _NOT_MODIFIED: dict[int | str, dict[str, Any]] = {
     304: {"description": "Not modified (the If-None-Match ETag still holds)"}
 }
@@ -112,8 +130,44 @@ def _build_page(
     return CachedPage(payload, '"' + hashlib.sha256(payload).hexdigest()[:32] + '"')
 
 
-def _change(state: Any, business_id: str, insight_id: str, how: str, action: str = "") -> Insight:
-    """Dismiss / act on an insight, or mute its kind; NotFound when it is not this business's."""
+def _chosen(found: Insight, action: str) -> Action | None:
+    """The offered action named ``action`` (its ``kind``); None when the insight offers none
+    and none was named. A 422 naming ``action`` otherwise (never echoing what was sent)."""
+    if not action and not found.actions:
+        return None
+    chosen = next((a for a in found.actions if a.kind == action), None)
+    if chosen is None:
+        offered = ", ".join(dict.fromkeys(a.kind for a in found.actions)) or "none"
+        raise ApiProblem(
+            422, f"action: not one of this insight's actions (offered: {offered})", slug="refused"
+        )
+    return chosen
+
+
+def _record_act(state: Any, found: Insight, chosen: Action | None, member_id: str) -> None:
+    """The owner's choice into the hash-chained audit log (its own transaction), as feedback."""
+    audit = getattr(state.services, "audit_log", None)
+    if audit is None:
+        return
+    audit.append([
+        Decision(
+            business_id=found.business_id, kind=DecisionKind.FEEDBACK,
+            subject=f"insight:{found.insight_id}",
+            outputs={"acted": True, "action": chosen.kind if chosen else "",
+                     "insight_kind": str(found.kind)},
+            inputs={"member_id": member_id,
+                    "parameters": dict(chosen.parameters) if chosen else {}},
+            reason_codes=("INSIGHT_ACTED_BY_OWNER",), versions=(), source="owner",
+        )
+    ])  # fmt: skip
+
+
+def _change(
+    state: Any, business_id: str, insight_id: str, how: str, action: str = "", member_id: str = ""
+) -> tuple[Insight, Action | None]:
+    """Dismiss / act on an insight, or mute its kind; NotFound when it is not this business's.
+    Acting checks ``action`` against the insight's offered actions and records the choice."""
+    chosen: Action | None = None
     with state.services.uow_factory() as uow:
         store = uow.scope(business_id).insights
         found: Insight | None = next((i for i in store.list() if i.insight_id == insight_id), None)
@@ -124,18 +178,23 @@ def _change(state: Any, business_id: str, insight_id: str, how: str, action: str
             muted = prefs.muted_kinds | {str(found.kind)}
             store.save_preferences(dataclasses.replace(prefs, muted_kinds=muted))
         else:
+            if how == "act":
+                chosen = _chosen(found, action)
             status = InsightStatus.DISMISSED if how == "dismiss" else InsightStatus.ACTED
             store.set_status(insight_id, status)
             found = dataclasses.replace(found, status=status)
         uow.commit()
-    return found
+    if how == "act":
+        _record_act(state, found, chosen, member_id)
+    return found, chosen
 
 
 async def _post(state: Any, principal: Any, business_id: str, insight_id: str, how: str,
-                action: str = "") -> InsightOut:  # fmt: skip
+                action: str = "") -> tuple[Insight, Action | None]:  # fmt: skip
     authorize(principal, business_id, Permission.MANAGE)
-    found = await state.writes.run(_change, state, business_id, insight_id, how, action)
-    return InsightOut.of(found)
+    return await state.writes.run(  # type: ignore[no-any-return]
+        _change, state, business_id, insight_id, how, action, principal.subject
+    )
 
 
 @router.post(
@@ -145,7 +204,8 @@ async def _post(state: Any, principal: Any, business_id: str, insight_id: str, h
 async def dismiss_insight(
     business_id: BusinessId, insight_id: InsightId, principal: CurrentPrincipal, state: State
 ) -> InsightOut:
-    return await _post(state, principal, business_id, insight_id, "dismiss")
+    found, _ = await _post(state, principal, business_id, insight_id, "dismiss")
+    return InsightOut.of(found)
 
 
 @router.post(
@@ -155,22 +215,27 @@ async def dismiss_insight(
 async def mute_insight(
     business_id: BusinessId, insight_id: InsightId, principal: CurrentPrincipal, state: State
 ) -> InsightOut:
-    return await _post(state, principal, business_id, insight_id, "mute")
+    found, _ = await _post(state, principal, business_id, insight_id, "mute")
+    return InsightOut.of(found)
 
 
 @router.post(
-    "/{business_id}/insights/{insight_id}/act", response_model=InsightOut,
-    responses=READ_ERRORS, summary="Record that the owner acted on an insight",
+    "/{business_id}/insights/{insight_id}/act", response_model=InsightActedOut,
+    responses=READ_ERRORS,
+    summary="Record which of the insight's actions the owner took (422 when not offered)",
 )  # fmt: skip
 async def act_on_insight(
     business_id: BusinessId,
     insight_id: InsightId,
     principal: CurrentPrincipal,
     state: State,
-    body: ActIn | None = None,
-) -> InsightOut:
+    body: Annotated[ActIn | None, Body(openapi_examples=_ACT_EXAMPLES)] = None,
+) -> InsightActedOut:
     action = body.action if body is not None else ""
-    return await _post(state, principal, business_id, insight_id, "act", action)
+    found, chosen = await _post(state, principal, business_id, insight_id, "act", action)
+    out = InsightOut.of(found).model_dump()
+    taken = InsightActionOut(**chosen.to_dict()) if chosen else None  # type: ignore[arg-type]
+    return InsightActedOut(**out, action_taken=taken)
 
 
 _DIGEST_RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -178,7 +243,32 @@ _DIGEST_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {
         "description": "The digest (JSON, plain text or HTML)",
         "content": {
-            "application/json": {"schema": {"type": "object"}},
+            "application/json": {
+                "schema": {"type": "object"},
+                "example": {
+                    "business_id": "biz_4f2c91",
+                    "period": "weekly",
+                    "start": "2026-02-23",
+                    "end": "2026-03-01",
+                    "language": "en",
+                    "unusual": [],
+                    "taxes": [],
+                    "cash": [
+                        {
+                            "kind": "largest_inflow",
+                            "day": "2026-03-04",
+                            "amount_minor": 184000,
+                            "currency": "GBP",
+                        },
+                        {
+                            "kind": "lowest_balance",
+                            "day": "2026-03-10",
+                            "amount_minor": -66000,
+                            "currency": "GBP",
+                        },
+                    ],
+                },
+            },
             "text/plain": {"schema": {"type": "string"}},
             "text/html": {"schema": {"type": "string"}},
         },

@@ -29,6 +29,12 @@ router = APIRouter(prefix="/v1/businesses", tags=["statements"])
 StatementFormat = Literal[("auto", *FORMAT_ALIASES)]  # type: ignore[valid-type]
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 _CHUNK = 1 << 20
+# the multipart body as OpenAPI shows it (``file`` is the raw bytes of the bank file)
+_EXAMPLE = {
+    "file": ":20:STMT-2026-02\n:25:GB29NWBK60161331926819\n:28C:00042/1\n:60F:C260201GBP1240,00\n",
+    "account_id": "acc_main_gbp",
+    "format": "mt940",
+}
 
 
 def _safe_name(filename: str | None) -> str:
@@ -58,6 +64,7 @@ def _save(upload: UploadFile, target: Path, max_bytes: int) -> str:
     response_model=ImportReportOut,
     responses=WRITE_ERRORS,
     summary="Upload a statement file (MT940, CAMT, BAI2, OFX, CSV, Open Banking JSON, zip)",
+    openapi_extra={"requestBody": {"content": {"multipart/form-data": {"example": _EXAMPLE}}}},
 )
 async def upload_statement(
     business_id: BusinessId,

@@ -11,15 +11,16 @@ from fastapi import APIRouter, Header, Path, Query, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse, Response
 
-from ledgerlens.adapters.db.transaction_search import TransactionFilter
+from ledgerlens.adapters.db.transaction_search import SearchHit, TransactionFilter
 from ledgerlens.core.errors import LedgerLensError, NotFound
-from ledgerlens.core.ledger import Transaction
+from ledgerlens.core.ledger import AnnotationKind, Transaction
 from ledgerlens.core.ports import Reservation
+from ledgerlens.core.taxonomy import load_taxonomy
 from ledgerlens.ingest.realtime import IngestResult
 from ledgerlens.pipeline import IngestTransactions, dispatch
 from ledgerlens.pipeline_realtime import KeyedIngest
 from ledgerlens.serve.deps import ApiState, BusinessId, CurrentPrincipal, IdempotencyKey, State
-from ledgerlens.serve.errors import PROBLEM_MEDIA_TYPE, problem_for
+from ledgerlens.serve.errors import PROBLEM_MEDIA_TYPE, ApiProblem, problem_for
 from ledgerlens.serve.idempotency import request_fingerprint
 from ledgerlens.serve.pagination import MAX_LIMIT, decode_cursor, encode_cursor
 from ledgerlens.serve.routes import READ_ERRORS, WRITE_ERRORS
@@ -33,6 +34,26 @@ router = APIRouter(prefix="/v1/businesses", tags=["transactions"])
 AmountQuery = Annotated[
     str | None,
     Query(pattern=r"^-?[0-9]{1,15}(\.[0-9]{1,4})?$", description="signed decimal, inclusive"),
+]
+
+
+def _known_category(code: str | None) -> str | None:
+    """An unknown leaf code is a 422 naming ``category`` (it would otherwise match nothing and
+    look like an empty ledger). Semantic, like recategorizing: the taxonomy is data."""
+    if code is not None and code not in load_taxonomy():
+        raise ApiProblem(
+            422, "category: not a category leaf (see GET /v1/taxonomy)", slug="refused"
+        )
+    return code
+
+
+CategoryQuery = Annotated[
+    str | None,
+    Query(
+        min_length=1,
+        max_length=64,
+        description="exact taxonomy leaf code (GET /v1/taxonomy), e.g. opex.software_subscriptions",
+    ),
 ]
 _LIST_RESPONSES = {
     **READ_ERRORS,
@@ -52,7 +73,7 @@ def _page(
     flt: TransactionFilter,
     limit: int,
     after: tuple[date, int] | None,
-) -> list[tuple[Transaction, int]]:
+) -> list[SearchHit]:
     rows = state.search.search(business_id, flt, limit + 1, after)
     if rows is None:
         raise NotFound("no such business")
@@ -75,6 +96,7 @@ async def list_transactions(
     q: Annotated[str | None, Query(min_length=1, max_length=100, description="text")] = None,
     min_amount: AmountQuery = None,
     max_amount: AmountQuery = None,
+    category: CategoryQuery = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 100,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
     if_none_match: Annotated[str | None, Header(max_length=200)] = None,
@@ -87,14 +109,17 @@ async def list_transactions(
         text=q,
         min_amount=Decimal(min_amount) if min_amount is not None else None,
         max_amount=Decimal(max_amount) if max_amount is not None else None,
+        category=_known_category(category),
     )
     after = decode_cursor(cursor, flt) if cursor else None
     rows = await run_in_threadpool(_page, state, business_id, flt, limit, after)
     pii = principal.sees_pii(business_id)
     page, more = rows[:limit], len(rows) > limit
-    next_cursor = encode_cursor(page[-1][0].booking_date, page[-1][1], flt) if more else None
+    last = page[-1] if more else None
+    next_cursor = encode_cursor(last.transaction.booking_date, last.seq, flt) if last else None
     body = TransactionPage(
-        items=[TransactionOut.of(t, pii) for t, _ in page], next_cursor=next_cursor
+        items=[TransactionOut.of(h.transaction, pii, h.category) for h in page],
+        next_cursor=next_cursor,
     ).model_dump_json()
     etag = f'W/"{hashlib.sha256(body.encode()).hexdigest()[:32]}"'
     headers = {"ETag": etag, "Cache-Control": "private, no-cache"}
@@ -103,14 +128,25 @@ async def list_transactions(
     return Response(body, media_type="application/json", headers=headers)
 
 
-def _one(state: ApiState, business_id: str, transaction_id: str) -> Transaction:
+def _one(state: ApiState, business_id: str, transaction_id: str) -> tuple[Transaction, str]:
+    """The transaction and its current category ("" when none), read in one transaction."""
     with state.read_uow() as uow:
-        tx = None
+        tx, category = None, ""
         if uow.businesses.get(business_id) is not None:
-            tx = uow.scope(business_id).transactions.get(transaction_id)
+            scope = uow.scope(business_id)
+            tx = scope.transactions.get(transaction_id)
+            if tx is not None:
+                category = next(
+                    (
+                        a.value
+                        for a in scope.annotations.for_transactions([transaction_id])
+                        if a.kind is AnnotationKind.CATEGORY
+                    ),
+                    "",
+                )
     if tx is None:
         raise NotFound("no such transaction")
-    return tx
+    return tx, category
 
 
 @router.get(
@@ -125,8 +161,8 @@ async def get_transaction(
     state: State,
 ) -> TransactionOut:
     authorize(principal, business_id, Permission.READ_LEDGER)
-    tx = await run_in_threadpool(_one, state, business_id, transaction_id)
-    return TransactionOut.of(tx, principal.sees_pii(business_id))
+    tx, category = await run_in_threadpool(_one, state, business_id, transaction_id)
+    return TransactionOut.of(tx, principal.sees_pii(business_id), category)
 
 
 @router.post(

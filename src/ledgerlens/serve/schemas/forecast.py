@@ -7,9 +7,9 @@ Probabilities and confidences are floats in [0, 1]; every automated result names
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from ledgerlens.serve.schemas.types import AmountText, IdText, IsoDate, ShortText
 
@@ -39,7 +39,74 @@ __all__ = [
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
 
 
+def _examples(*examples: dict[str, Any]) -> ConfigDict:
+    """A model's OpenAPI examples (a contract test validates each against its schema). No null
+    values: FastAPI drops them from the document, so a required field would go missing."""
+    return ConfigDict(json_schema_extra={"examples": list(examples)})
+
+
+_WEEK_RISK = {
+    "week_start": "2026-03-09",
+    "week_end": "2026-03-15",
+    "shortfall_probability": 0.62,
+    "expected_min_balance": "-660.00",
+    "expected_min_day": "2026-03-10",
+    "confidence": 0.81,
+    "source": "model:cashflow@2026.11.2",
+}
+_WEEK_LATER = {  # after a what-if: the gap moves two weeks later and shrinks
+    **_WEEK_RISK,
+    "week_start": "2026-03-23",
+    "week_end": "2026-03-29",
+    "shortfall_probability": 0.54,
+    "expected_min_balance": "-120.00",
+    "expected_min_day": "2026-03-24",
+}
+_CHART = [
+    {
+        "start": "2026-03-02",
+        "inflow": "4200.00",
+        "outflow": "-3950.00",
+        "p10": "610.00",
+        "p50": "1240.00",
+        "p90": "1890.00",
+    },
+    {
+        "start": "2026-03-09",
+        "inflow": "1800.00",
+        "outflow": "-3700.00",
+        "p10": "-1420.00",
+        "p50": "-660.00",
+        "p90": "210.00",
+    },
+]
+_ASSIGNMENT = {
+    "transaction_id": "tx_7f3a9c2e41d0",
+    "category": "opex.software_subscriptions",
+    "label": "Software subscriptions",
+    "confidence": 1.0,
+    "source": "owner",
+    "reasons": ["corrected by the owner"],
+}
+_ANOMALY = {
+    "transaction_id": "tx_91c4e0a7b2f3",
+    "booking_date": "2026-03-04",
+    "amount": "-2480.00",
+    "currency": "GBP",
+    "description": "FASTER PAYMENT NORTHWIND SUPPLIES",
+    "counterparty_name": "Northwind Supplies",
+    "score": 0.93,
+    "kind": "unusual_amount",
+    "reasons": ["6.2× the usual payment to this supplier (median £400.00)"],
+    "source": "model:anomaly@2026.10.1",
+    "confidence": 0.88,
+    "evidence": {"median": "400.00", "ratio": "6.2"},
+}
+
+
 class WeekRiskOut(BaseModel):
+    model_config = _examples(_WEEK_RISK)
+
     week_start: date
     week_end: date
     shortfall_probability: Probability
@@ -93,6 +160,54 @@ class AccountBalanceOut(BaseModel):
 class ForecastOut(BaseModel):
     """p10/p50/p90 balance band, weekly shortfall risk, the gap week and why."""
 
+    model_config = _examples(
+        {
+            "business_id": "biz_4f2c91",
+            "base_currency": "GBP",
+            "as_of": "2026-03-01",
+            "horizon_days": 90,
+            "buffer": "500.00",
+            "source": "model:cashflow@2026.11.2",
+            "history": "Based on 14 months of transactions on 2 accounts.",
+            "balances": [
+                {
+                    "account_id": "acc_main_gbp",
+                    "name": "Main current account",
+                    "currency": "GBP",
+                    "account_type": "current",
+                    "balance": "1240.00",
+                    "operating": True,
+                }
+            ],
+            "weeks": [_WEEK_RISK],
+            "gap_week": _WEEK_RISK,
+            "gap_threshold": 0.5,
+            "drivers": [
+                {
+                    "kind": "payroll",
+                    "label": "Monthly payroll",
+                    "amount": "-3100.00",
+                    "due_date": "2026-03-10",
+                    "item_id": "rec_payroll_monthly",
+                    "evidence": {"occurrences": 14, "median": "3080.00"},
+                }
+            ],
+            "chart": _CHART,
+            "upcoming": [
+                {
+                    "item_id": "rec_payroll_monthly",
+                    "account_id": "acc_main_gbp",
+                    "due_date": "2026-03-10",
+                    "amount": "-3100.00",
+                    "kind": "payroll",
+                    "label": "Monthly payroll",
+                    "probability": 0.97,
+                }
+            ],
+            "evidence": {"paths": 1000, "history_days": 425},
+        }
+    )
+
     business_id: str
     base_currency: str
     as_of: date
@@ -138,6 +253,30 @@ WhatIfAction = Annotated[
 
 
 class WhatIfIn(BaseModel):
+    """Up to five hypothetical changes, applied together to the same forecast draws."""
+
+    model_config = _examples(
+        {
+            "actions": [
+                {
+                    "type": "schedule_transfer",
+                    "from_account_id": "acc_savings_gbp",
+                    "to_account_id": "acc_main_gbp",
+                    "on": "2026-03-06",
+                    "amount": "1500.00",
+                },
+                {"type": "move_payment", "item_id": "rec_rent_monthly", "new_date": "2026-03-16"},
+                {
+                    "type": "one_off",
+                    "account_id": "acc_main_gbp",
+                    "on": "2026-03-12",
+                    "amount": "2400.00",
+                    "label": "Invoice 1042 paid early",
+                },
+            ]
+        }
+    )
+
     actions: list[WhatIfAction] = Field(min_length=1, max_length=5)
 
 
@@ -151,6 +290,20 @@ class WeekChangeOut(BaseModel):
 class WhatIfOut(BaseModel):
     """Each week's shortfall probability before and after the actions (same random draws)."""
 
+    model_config = _examples(
+        {
+            "business_id": "biz_4f2c91",
+            "source": "model:cashflow@2026.11.2",
+            "weeks": [
+                {"week_start": "2026-03-02", "before": 0.03, "after": 0.01, "change": -0.02},
+                {"week_start": "2026-03-09", "before": 0.62, "after": 0.09, "change": -0.53},
+            ],
+            "gap_week_before": _WEEK_RISK,
+            "gap_week_after": _WEEK_LATER,
+            "chart": _CHART,
+        }
+    )
+
     business_id: str
     source: str
     weeks: list[WeekChangeOut]
@@ -160,6 +313,8 @@ class WhatIfOut(BaseModel):
 
 
 class RecategorizeIn(BaseModel):
+    model_config = _examples({"category": "opex.software_subscriptions"})
+
     category: IdText = Field(description="a taxonomy leaf code (GET /v1/taxonomy)")
 
 
@@ -173,6 +328,15 @@ class CategoryAssignment(BaseModel):
 
 
 class RecategorizeOut(BaseModel):
+    model_config = _examples(
+        {
+            "transaction": _ASSIGNMENT,
+            "followed": [{**_ASSIGNMENT, "transaction_id": "tx_2c8d5e9a0b17"}],
+            "correction_id": "cor_5a1e8b3c9d2f",
+            "training_example": True,
+        }
+    )
+
     transaction: CategoryAssignment
     followed: list[CategoryAssignment] = Field(
         description="other lines that moved to the same category with this correction"
@@ -182,6 +346,21 @@ class RecategorizeOut(BaseModel):
 
 
 class CategoryList(BaseModel):
+    model_config = _examples(
+        {
+            "items": [
+                {
+                    "transaction_id": "tx_7f3a9c2e41d0",
+                    "category": "opex.meals_entertainment",
+                    "label": "Meals and entertainment",
+                    "confidence": 0.91,
+                    "source": "model:categorizer@2026.10.3",
+                    "reasons": ["merchant category 5812 (restaurants)"],
+                }
+            ]
+        }
+    )
+
     items: list[CategoryAssignment]
 
 
@@ -192,11 +371,27 @@ class TaxonomyLeafOut(BaseModel):
 
 
 class TaxonomyOut(BaseModel):
+    model_config = _examples(
+        {
+            "version": "2026.12.1",
+            "leaves": [
+                {"code": "income.sales", "label": "Sales", "group": "income"},
+                {
+                    "code": "opex.software_subscriptions",
+                    "label": "Software subscriptions",
+                    "group": "opex",
+                },
+            ],
+        }
+    )
+
     version: str
     leaves: list[TaxonomyLeafOut]
 
 
 class AnomalyOut(BaseModel):
+    model_config = _examples(_ANOMALY)
+
     transaction_id: str
     booking_date: date
     amount: str
@@ -212,11 +407,15 @@ class AnomalyOut(BaseModel):
 
 
 class AnomalyList(BaseModel):
+    model_config = _examples({"items": [_ANOMALY], "transactions": 412, "max_alerts": 5})
+
     items: list[AnomalyOut]
     transactions: int = Field(description="lines scored")
     max_alerts: int
 
 
 class ExpectedOut(BaseModel):
+    model_config = _examples({"transaction_id": "tx_91c4e0a7b2f3", "stored": True})
+
     transaction_id: str
     stored: bool = Field(description="false when the same feedback was already stored")

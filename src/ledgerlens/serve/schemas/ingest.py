@@ -82,12 +82,47 @@ class TransactionIn(BaseModel):
 
 
 class TransactionBatchIn(BaseModel):
-    model_config = _STRICT
+    model_config = ConfigDict(
+        strict=True,
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "transactions": [
+                        {
+                            "transaction_id": "bank-2026-10-01-000123",
+                            "account_id": "acc_main",
+                            "booking_date": "2026-10-01",
+                            "amount": "-12.50",
+                            "currency": "GBP",
+                            "description": "CARD PAYMENT COFFEE HOUSE",
+                            "counterparty_name": "Coffee House Ltd",
+                            "mcc": "5814",
+                        },
+                        {
+                            "transaction_id": "bank-2026-10-01-000124",
+                            "account_id": "acc_main",
+                            "booking_date": "2026-10-01",
+                            "amount": "1840.00",
+                            "currency": "GBP",
+                            "description": "FASTER PAYMENT INV-1042",
+                            "counterparty_name": "Brightside Events Ltd",
+                            "balance_after": "6204.35",
+                        },
+                    ]
+                }
+            ]
+        },
+    )
 
     transactions: list[TransactionIn] = Field(min_length=1, max_length=MAX_BATCH)
 
 
 class IngestResultOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"received": 2, "created": 2, "duplicates": 0}]}
+    )
+
     received: int
     created: int = Field(description="new transactions stored")
     duplicates: int = Field(description="already stored (same id, or reference + date + amount)")
@@ -95,6 +130,33 @@ class IngestResultOut(BaseModel):
 
 class ImportReportOut(BaseModel):
     """What happened to an uploaded statement file (the importer's report)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "path": "statement-2026-02.sta",
+                    "format": "mt940",
+                    "statements": 1,
+                    "transactions": 214,
+                    "new": 210,
+                    "duplicates": 4,
+                    "reconciled": 1,
+                    "unreconciled": 0,
+                    "refused": False,
+                    "issues": [
+                        {
+                            "line": 57,
+                            "element": "",
+                            "field": "value_date",
+                            "message": "value date before booking date; kept the booking date",
+                            "fatal": False,
+                        }
+                    ],
+                }
+            ]
+        }
+    )
 
     path: str
     format: str

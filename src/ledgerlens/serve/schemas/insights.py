@@ -17,6 +17,7 @@ __all__ = [
     "ConsentOut",
     "EvidenceOut",
     "FeedQuery",
+    "InsightActedOut",
     "InsightActionOut",
     "InsightList",
     "InsightOut",
@@ -24,10 +25,42 @@ __all__ = [
     "PreferencesOut",
 ]
 
-_STRICT = ConfigDict(strict=True, extra="forbid")
 ChannelName = Literal["in_app", "email", "push"]
 DigestName = Literal["none", "daily", "weekly"]
 PurposeName = Literal["insights", "offers", "model_improvement", "data_sharing"]
+
+
+_ACTION_EXAMPLE: dict[str, Any] = {
+    "kind": "schedule_transfer",
+    "label": "Move £1,500.00 from savings on 2 Mar",
+    "parameters": {"amount_minor": 150000, "currency": "GBP", "date": "2026-03-02"},
+    "effect": {
+        "week_start": "2026-03-09",
+        "probability_before": 0.62,
+        "probability_after": 0.08,
+        "min_balance_after_minor": 84000,
+    },
+}
+_INSIGHT_EXAMPLE: dict[str, Any] = {
+    "insight_id": "ins_3b9f0c1d2e4a5b6c7d8e9f00",
+    "kind": "cash_shortfall",
+    "severity": "critical",
+    "title": "Cash may run short in the week of 9 Mar",
+    "message": "Your balance may drop to -£660.00 in the week of 9 Mar (62% likely).",
+    "status": "new",
+    "evidence": [
+        {"label": "min_balance", "amount": "-660.00", "currency": "GBP"},
+        {"label": "probability", "value": 0.62},
+    ],
+    "transaction_ids": ["tx_7f3a9c2e41d0"],
+    "confidence": 0.81,
+    "source": "model:forecast@2026.11.2",
+    "created_at": "2026-03-01T07:00:00Z",
+    "valid_until": "2026-03-15",
+    "event_date": "2026-03-09",
+    "chart": {"kind": "balance", "points": [["2026-03-02", "1240.00"], ["2026-03-09", "-660.00"]]},
+    "actions": [_ACTION_EXAMPLE],
+}
 
 
 def _in_app() -> list[ChannelName]:
@@ -44,6 +77,8 @@ class EvidenceOut(BaseModel):
 
 
 class InsightActionOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [_ACTION_EXAMPLE]})
+
     kind: str
     label: str
     parameters: dict[str, str | int | float] = Field(default_factory=dict)
@@ -52,6 +87,8 @@ class InsightActionOut(BaseModel):
 
 class InsightOut(BaseModel):
     """One insight of the feed, with where it came from and how sure it is."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [_INSIGHT_EXAMPLE]})
 
     insight_id: str
     kind: str
@@ -92,20 +129,70 @@ class InsightOut(BaseModel):
         )  # fmt: skip
 
 
+class InsightActedOut(InsightOut):
+    """The insight after the owner acted on it, with the offered action they took (as stored
+    in the audit log); null when the insight offered no action."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{**_INSIGHT_EXAMPLE, "status": "acted", "action_taken": _ACTION_EXAMPLE}]
+        }
+    )
+
+    action_taken: InsightActionOut | None = None
+
+
 class InsightList(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "items": [_INSIGHT_EXAMPLE],
+                    "next_cursor": "WzIwLCAib3BlbiJd",
+                    "consented": True,
+                }
+            ]
+        }
+    )
+
     items: list[InsightOut]
     next_cursor: str | None = Field(None, description="pass as ?cursor= for the next page")
     consented: bool = Field(description="false: the insights consent is not granted")
 
 
 class ActIn(BaseModel):
-    """Which of the insight's actions the owner took (optional)."""
+    """Which of the insight's offered actions the owner took: the ``kind`` of one of its
+    ``actions`` (422 naming ``action`` otherwise); may be left out only when it offers none."""
 
-    model_config = _STRICT
+    model_config = ConfigDict(
+        strict=True,
+        extra="forbid",
+        json_schema_extra={"examples": [{"action": "schedule_transfer"}]},
+    )
     action: ShortText = ""
 
 
 class PreferencesOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "muted_kinds": ["fx_tip"],
+                    "buffer": "500.00",
+                    "currency": "GBP",
+                    "channels": ["in_app", "email"],
+                    "quiet_start": "22:00:00",
+                    "quiet_end": "07:00:00",
+                    "timezone": "Europe/London",
+                    "digest": "weekly",
+                    "language": "en",
+                    "email": "owner@example.com",
+                    "push_url": "",
+                }
+            ]
+        }
+    )
+
     muted_kinds: list[str]
     buffer: str = Field(description="the cash buffer, base currency, decimal string")
     currency: str
@@ -166,6 +253,22 @@ class ConsentOut(BaseModel):
 
 
 class ConsentList(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "items": [
+                        {"purpose": "insights", "granted": True},
+                        {"purpose": "offers", "granted": False},
+                        {"purpose": "model_improvement", "granted": False},
+                        {"purpose": "data_sharing", "granted": False},
+                    ],
+                    "deleted": {"insights": 12, "notifications": 4},
+                }
+            ]
+        }
+    )
+
     items: list[ConsentOut]
     deleted: dict[str, int] = Field(
         default_factory=dict, description="rows deleted by a withdrawal, per table"

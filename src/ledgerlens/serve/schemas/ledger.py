@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from ledgerlens.core.ledger import Account, Business, Transaction
 from ledgerlens.core.money import format_minor
@@ -18,7 +19,45 @@ def _mask_name(name: str) -> str:
     return " ".join(f"{word[0]}***" for word in name.split()) if name else ""
 
 
+# no null values: FastAPI drops them from the document (exclude_none), so a required nullable
+# field shown as null would be missing from the published example
+_TX_EXAMPLE: dict[str, Any] = {
+    "transaction_id": "tx_7f3a9c2e41d0",
+    "account_id": "acc_main_gbp",
+    "booking_date": "2026-03-14",
+    "value_date": "2026-03-14",
+    "amount": "-12.50",
+    "currency": "GBP",
+    "description": "CARD PAYMENT CAFE DE FLORE PARIS EUR 14.60",
+    "counterparty_name": "Cafe de Flore",
+    "counterparty_iban": "",
+    "mcc": "5812",
+    "card_id": "card_4821",
+    "employee_id": "emp_jsmith",
+    "balance_after": "4210.75",
+    "bank_reference": "REF0012345",
+    "original_amount": "-14.60",
+    "original_currency": "EUR",
+    "statement_id": "stmt_2026_03_main",
+    "category": "opex.meals_entertainment",
+}
+
+
 class BusinessOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "business_id": "biz_4f2c91",
+                    "name": "Harbour Street Bakery Ltd",
+                    "country": "GB",
+                    "base_currency": "GBP",
+                    "created_at": "2026-01-05T09:00:00Z",
+                }
+            ]
+        }
+    )
+
     business_id: str
     name: str
     country: str
@@ -36,7 +75,18 @@ class BusinessOut(BaseModel):
         )
 
 
+_ACCOUNT_EXAMPLE: dict[str, Any] = {
+    "account_id": "acc_main_gbp",
+    "identifier": "GB29********3192",
+    "currency": "GBP",
+    "account_type": "current",
+    "name": "Main current account",
+}
+
+
 class AccountOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [_ACCOUNT_EXAMPLE]})
+
     account_id: str
     identifier: str = Field(description="what the bank prints (IBAN, number); masked for staff")
     currency: str
@@ -55,11 +105,18 @@ class AccountOut(BaseModel):
 
 
 class AccountList(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"items": [_ACCOUNT_EXAMPLE]}]})
+
     items: list[AccountOut]
 
 
 class TransactionOut(BaseModel):
-    """One booked transaction; ``amount`` is a signed decimal string (negative = money out)."""
+    """One booked transaction; ``amount`` is a signed decimal string (negative = money out).
+
+    ``category`` is its current category (a taxonomy leaf, GET /v1/taxonomy) as the enrichment
+    stored it or the owner corrected it; null when the categorizer abstained or has not run."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [_TX_EXAMPLE]})
 
     transaction_id: str
     account_id: str
@@ -78,9 +135,12 @@ class TransactionOut(BaseModel):
     original_amount: str | None
     original_currency: str | None
     statement_id: str | None
+    category: str | None = Field(
+        default=None, description="taxonomy leaf code; null when uncategorized"
+    )
 
     @classmethod
-    def of(cls, t: Transaction, pii: bool) -> TransactionOut:
+    def of(cls, t: Transaction, pii: bool, category: str = "") -> TransactionOut:
         original = (
             format_minor(t.original_amount_minor, t.original_currency)
             if t.original_amount_minor is not None and t.original_currency
@@ -112,11 +172,20 @@ class TransactionOut(BaseModel):
             original_amount=original,
             original_currency=t.original_currency or None,
             statement_id=t.statement_id or None,
+            category=category or None,
         )
 
 
 class TransactionPage(BaseModel):
     """A page of transactions, newest first; pass ``next_cursor`` back as ``cursor``."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"items": [_TX_EXAMPLE], "next_cursor": "WyIyMDI2LTAzLTE0IiwgNDIsICJhYmMiXQ"}
+            ]
+        }
+    )
 
     items: list[TransactionOut]
     next_cursor: str | None = None
