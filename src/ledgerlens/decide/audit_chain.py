@@ -25,6 +25,7 @@ __all__ = [
     "GENESIS",
     "AuditEntry",
     "AuditLog",
+    "AuditQuery",
     "ChainReport",
     "InMemoryAuditLog",
     "canonical_json",
@@ -182,9 +183,36 @@ class AuditLog(Protocol):
 
     def entries(self, business_id: str, kind: str | None = None) -> list[AuditEntry]: ...
 
+    def page(self, business_id: str, query: AuditQuery) -> list[AuditEntry]:
+        """The business's entries matching ``query``, newest first (by chain position)."""
+        ...
+
     def verify_chain(self, business_id: str | None = None) -> ChainReport: ...
 
     def __call__(self, uow: Any, business_id: str, kind: str, record: dict[str, Any]) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class AuditQuery:
+    """Which entries a reviewer asks for: ``kind`` and ``subject`` exact, ``since``/``until``
+    on ``decided_at`` (inclusive, exclusive), ``before`` a chain position (keyset paging
+    backwards from the newest), at most ``limit``."""
+
+    kind: str | None = None
+    subject: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    before: int | None = None
+    limit: int = 200
+
+    def matches(self, e: AuditEntry) -> bool:
+        return (
+            (self.kind is None or e.kind == self.kind)
+            and (self.subject is None or e.subject == self.subject)
+            and (self.since is None or e.decided_at >= self.since)
+            and (self.until is None or e.decided_at < self.until)
+            and (self.before is None or e.position < self.before)
+        )
 
 
 class InMemoryAuditLog:
@@ -210,6 +238,10 @@ class InMemoryAuditLog:
             for e in self.rows
             if e.business_id == business_id and (kind is None or e.kind == kind)
         ]
+
+    def page(self, business_id: str, query: AuditQuery) -> list[AuditEntry]:
+        mine = [e for e in self.rows if e.business_id == business_id and query.matches(e)]
+        return sorted(mine, key=lambda e: e.position, reverse=True)[: query.limit]
 
     def verify_chain(self, business_id: str | None = None) -> ChainReport:
         return verify_entries(e for e in self.rows if business_id in (None, e.business_id))

@@ -12,13 +12,22 @@ import binascii
 import hashlib
 import json
 from datetime import date
+from typing import TypeVar
 
 from ledgerlens.adapters.db.transaction_search import TransactionFilter
 from ledgerlens.serve.errors import ApiProblem
 
-__all__ = ["MAX_LIMIT", "decode_cursor", "encode_cursor", "filter_fingerprint"]
+__all__ = [
+    "MAX_LIMIT",
+    "decode_cursor",
+    "decode_keyset",
+    "encode_cursor",
+    "encode_keyset",
+    "filter_fingerprint",
+]
 
 MAX_LIMIT = 500
+_Key = TypeVar("_Key", str, int)
 
 
 def filter_fingerprint(flt: TransactionFilter) -> str:
@@ -54,3 +63,24 @@ def decode_cursor(cursor: str, flt: TransactionFilter) -> tuple[date, int]:
             400, "the cursor belongs to a query with other filters", slug="invalid-cursor"
         )
     return position
+
+
+def encode_keyset(tag: str, key: str | int) -> str:
+    """An opaque cursor for another listing: its ``tag`` (the listing and, where it filters,
+    a fingerprint of the filters) and the key of the last row served."""
+    raw = json.dumps([tag, key]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_keyset(cursor: str, tag: str, key_type: type[_Key]) -> _Key:
+    """The key in an ``encode_keyset`` cursor; ``ApiProblem(400)`` when the cursor is not one
+    of this listing's under the same filters, or its key is not a ``key_type``."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        found, key = json.loads(raw)
+    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError) as exc:
+        raise ApiProblem(400, "invalid cursor", slug="invalid-cursor") from exc
+    if found != tag or type(key) is not key_type:
+        raise ApiProblem(400, "invalid cursor", slug="invalid-cursor")
+    found_key: _Key = key
+    return found_key

@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from ledgerlens.adapters.db.audit_tables import decision_audit
 from ledgerlens.decide.audit_chain import (
     AuditEntry,
+    AuditQuery,
     ChainReport,
     chain_entries,
     decision_from_record,
@@ -118,6 +119,23 @@ class SqlAuditLog:
             stmt = stmt.where(t.c.kind == kind)
         with self._engine.connect() as conn:
             return [_entry(r) for r in conn.execute(stmt.order_by(t.c.position))]
+
+    def page(self, business_id: str, query: AuditQuery) -> list[AuditEntry]:
+        t = decision_audit
+        stmt = select(t).where(t.c.business_id == business_id)
+        if query.kind is not None:
+            stmt = stmt.where(t.c.kind == query.kind)
+        if query.subject is not None:
+            stmt = stmt.where(t.c.subject == query.subject)
+        if query.since is not None:
+            stmt = stmt.where(t.c.decided_at >= query.since)
+        if query.until is not None:
+            stmt = stmt.where(t.c.decided_at < query.until)
+        if query.before is not None:
+            stmt = stmt.where(t.c.position < query.before)
+        stmt = stmt.order_by(t.c.position.desc()).limit(query.limit)
+        with self._engine.connect() as conn:
+            return [_entry(r) for r in conn.execute(stmt)]
 
     def heads(self) -> dict[str, tuple[int, str]]:
         """Latest (position, hash) per business: anchor these elsewhere to catch truncation."""

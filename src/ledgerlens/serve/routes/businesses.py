@@ -9,8 +9,6 @@ for another business is refused (409) instead of creating a second one.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 from itertools import islice
 from typing import Annotated, Any
@@ -24,9 +22,8 @@ from starlette.responses import Response
 from ledgerlens.core.errors import Conflict, NotFound
 from ledgerlens.core.ledger import Business
 from ledgerlens.serve.deps import ApiState, BusinessId, CurrentPrincipal, IdempotencyKey, State
-from ledgerlens.serve.errors import ApiProblem
 from ledgerlens.serve.idempotency import request_fingerprint
-from ledgerlens.serve.pagination import MAX_LIMIT
+from ledgerlens.serve.pagination import MAX_LIMIT, decode_keyset, encode_keyset
 from ledgerlens.serve.routes import READ_ERRORS, WRITE_ERRORS
 from ledgerlens.serve.schemas.ledger import BusinessOut
 from ledgerlens.serve.schemas.onboarding import BusinessIn, BusinessPage
@@ -37,7 +34,7 @@ log = structlog.get_logger("ledgerlens.serve")
 
 #: the idempotency namespace of business creation: no business id is empty (paths need one)
 ONBOARDING_KEYS = ""
-_CURSOR_TAG = "businesses"
+_CURSOR_TAG = "businesses"  # keyset cursors: the last business id served
 
 
 def load_business(state: ApiState, business_id: str) -> Business:
@@ -47,23 +44,6 @@ def load_business(state: ApiState, business_id: str) -> Business:
     if business is None:
         raise NotFound("no such business")
     return business
-
-
-def _encode_cursor(last_id: str) -> str:
-    raw = json.dumps([_CURSOR_TAG, last_id]).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str) -> str:
-    """The last business id of the previous page; ``ApiProblem(400)`` when not one of ours."""
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        tag, last_id = json.loads(raw)
-    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError) as exc:
-        raise ApiProblem(400, "invalid cursor", slug="invalid-cursor") from exc
-    if tag != _CURSOR_TAG or not isinstance(last_id, str):
-        raise ApiProblem(400, "invalid cursor", slug="invalid-cursor")
-    return last_id
 
 
 def _page(state: ApiState, principal: Principal, after: str | None, limit: int) -> list[Business]:
@@ -87,11 +67,11 @@ async def list_businesses(
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 100,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> BusinessPage:
-    after = _decode_cursor(cursor) if cursor is not None else None
+    after = decode_keyset(cursor, _CURSOR_TAG, str) if cursor is not None else None
     rows = await run_in_threadpool(_page, state, principal, after, limit)
     more = len(rows) > limit
     rows = rows[:limit]
-    next_cursor = _encode_cursor(rows[-1].business_id) if more and rows else None
+    next_cursor = encode_keyset(_CURSOR_TAG, rows[-1].business_id) if more and rows else None
     return BusinessPage(items=[BusinessOut.of(b) for b in rows], next_cursor=next_cursor)
 
 

@@ -234,11 +234,13 @@ class AuditList(BaseModel):
                     "business_id": "biz_4f2c91",
                     "items": [_AUDIT_ENTRY],
                     "verification": {"ok": True, "entries": 42, "problems": []},
+                    "next_cursor": "WyJhdWRpdDo1ZTNmIiwgNDFd",
                 }
             ]
         }
     )
 
     business_id: str
-    items: list[AuditEntryOut]
-    verification: ChainOut
+    items: list[AuditEntryOut]  # newest first
+    verification: ChainOut  # the business's whole chain, not only this page
+    next_cursor: str | None = None  # older entries under the same filters
