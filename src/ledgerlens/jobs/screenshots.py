@@ -125,6 +125,10 @@ def write_screenshots(
         page.goto(demo.login_url)
         page.get_by_test_id("business-name").wait_for()
         for name, route in SCREENS.items():
+            if name == "offers":  # the owner turns the offers consent on first, in Settings
+                page.goto(f"{demo.base_url}/app/#/settings")
+                page.get_by_test_id("consent-offers").check()
+                page.get_by_test_id("consent-status").filter(has_text="granted").wait_for()
             page.goto(f"{demo.base_url}/app/{route}")
             page.wait_for_selector("main[aria-busy=false]")
             bring_in = page.locator("[data-testid^=whatif-]").filter(has_text="Bring in")
