@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic.config import JsonDict
 
 from ledgerlens.ingest.realtime import MAX_BATCH, IncomingTransaction
 from ledgerlens.ingest.service import ImportReport
@@ -20,6 +21,14 @@ from ledgerlens.serve.schemas.types import (
 __all__ = ["ImportReportOut", "IngestResultOut", "TransactionBatchIn", "TransactionIn"]
 
 _STRICT = ConfigDict(strict=True, extra="forbid")
+_TRANSACTION_EXAMPLE: JsonDict = {
+    "transaction_id": "bank-2026-10-01-000123",
+    "account_id": "acc_main",
+    "booking_date": "2026-10-01",
+    "amount": "-12.50",
+    "currency": "GBP",
+    "description": "CARD PAYMENT COFFEE HOUSE",
+}
 
 
 class TransactionIn(BaseModel):
@@ -28,18 +37,7 @@ class TransactionIn(BaseModel):
     model_config = ConfigDict(
         strict=True,
         extra="forbid",
-        json_schema_extra={
-            "examples": [
-                {
-                    "transaction_id": "bank-2026-10-01-000123",
-                    "account_id": "acc_main",
-                    "booking_date": "2026-10-01",
-                    "amount": "-12.50",
-                    "currency": "GBP",
-                    "description": "CARD PAYMENT COFFEE HOUSE",
-                }
-            ]
-        },
+        json_schema_extra={"examples": [_TRANSACTION_EXAMPLE]},
     )
 
     account_id: IdText
@@ -90,12 +88,7 @@ class TransactionBatchIn(BaseModel):
                 {
                     "transactions": [
                         {
-                            "transaction_id": "bank-2026-10-01-000123",
-                            "account_id": "acc_main",
-                            "booking_date": "2026-10-01",
-                            "amount": "-12.50",
-                            "currency": "GBP",
-                            "description": "CARD PAYMENT COFFEE HOUSE",
+                            **_TRANSACTION_EXAMPLE,
                             "counterparty_name": "Coffee House Ltd",
                             "mcc": "5814",
                         },

@@ -6,6 +6,7 @@ from datetime import date, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic.config import JsonDict
 
 from ledgerlens.core.money import format_minor
 from ledgerlens.explain.model import Insight
@@ -172,25 +173,23 @@ class ActIn(BaseModel):
     action: ShortText = ""
 
 
+_PREFERENCES_EXAMPLE: JsonDict = {
+    "muted_kinds": ["fx_tip"],
+    "buffer": "500.00",
+    "channels": ["in_app", "email"],
+    "quiet_start": "22:00:00",
+    "quiet_end": "07:00:00",
+    "timezone": "Europe/London",
+    "digest": "weekly",
+    "language": "en",
+    "email": "owner@example.com",
+    "push_url": "",
+}
+
+
 class PreferencesOut(BaseModel):
     model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "muted_kinds": ["fx_tip"],
-                    "buffer": "500.00",
-                    "currency": "GBP",
-                    "channels": ["in_app", "email"],
-                    "quiet_start": "22:00:00",
-                    "quiet_end": "07:00:00",
-                    "timezone": "Europe/London",
-                    "digest": "weekly",
-                    "language": "en",
-                    "email": "owner@example.com",
-                    "push_url": "",
-                }
-            ]
-        }
+        json_schema_extra={"examples": [{**_PREFERENCES_EXAMPLE, "currency": "GBP"}]}
     )
 
     muted_kinds: list[str]
@@ -212,22 +211,7 @@ class PreferencesIn(BaseModel):
     model_config = ConfigDict(
         strict=True,
         extra="forbid",
-        json_schema_extra={
-            "examples": [
-                {
-                    "muted_kinds": ["fx_tip"],
-                    "buffer": "500.00",
-                    "channels": ["in_app", "email"],
-                    "quiet_start": "22:00:00",
-                    "quiet_end": "07:00:00",
-                    "timezone": "Europe/London",
-                    "digest": "weekly",
-                    "language": "en",
-                    "email": "owner@example.com",
-                    "push_url": "",
-                }
-            ]
-        },
+        json_schema_extra={"examples": [_PREFERENCES_EXAMPLE]},
     )
     muted_kinds: list[Literal[
         "cash_shortfall", "low_balance", "unusual_transaction", "duplicate_payment",
