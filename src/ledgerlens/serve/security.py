@@ -12,8 +12,12 @@ accounts.  An employee's own cards come as a
 only those.
 
 Development signs tokens with HS256 and a shared secret (``ledgerlens token`` issues them);
-production validates RS256 tokens from an identity provider against its JWKS
-(``LEDGERLENS_AUTH__JWKS_URL``, fetched by ``jwt.PyJWKClient`` and cached).
+production validates tokens signed by an identity provider against its JWKS
+(``LEDGERLENS_AUTH__JWKS_URL``, fetched by ``jwt.PyJWKClient`` and cached), with the one
+asymmetric algorithm the provider signs with (``LEDGERLENS_AUTH__ALGORITHM``: RS256, the
+common default, or PS256, ES256, ES384). One algorithm is pinned, never a list that mixes
+families: a token whose header names another (HS256 with the public key as the secret, the
+classic confusion attack) is refused.
 
 Tenant isolation: a business the token grants nothing on answers 404, exactly like one that does
 not exist, so ids of other tenants cannot be probed; a granted business whose role lacks the
@@ -55,15 +59,25 @@ __all__ = [
 
 DEV_SECRET = "ledgerlens-development-secret-do-not-use-in-production"
 PII_SCOPE = "pii:read"
+#: asymmetric algorithms validated against the identity provider's JWKS
+JWKS_ALGORITHMS = ("RS256", "PS256", "ES256", "ES384")
 ONBOARD_SCOPE = "ledgerlens:onboard"
 
 
 class AuthSettings(BaseModel):
     """``LEDGERLENS_AUTH__*``: how bearer tokens are checked."""
 
-    algorithm: Literal["HS256", "RS256"] = "HS256"
+    algorithm: Literal["HS256", "RS256", "PS256", "ES256", "ES384"] = "HS256"
     secret: SecretStr = SecretStr(DEV_SECRET)
-    jwks_url: str | None = Field(default=None, description="identity provider's JWKS (RS256)")
+    jwks_url: str | None = Field(
+        default=None, description="identity provider's JWKS (every algorithm but HS256)"
+    )
+
+    @property
+    def uses_jwks(self) -> bool:
+        """Tokens come from the identity provider (an asymmetric algorithm, its JWKS)."""
+        return self.algorithm in JWKS_ALGORITHMS
+
     issuer: str | None = None
     audience: str | None = None
     leeway_s: int = Field(default=30, ge=0, le=300)
@@ -221,16 +235,16 @@ class TokenVerifier:
         self._max_cached = max_cached
         self._clock = clock
         self._cache: OrderedDict[str, tuple[Principal, float]] = OrderedDict()
-        self._lock = threading.Lock()  # RS256 verifies in the thread pool
-        if settings.algorithm == "RS256" and jwks_client is None:
+        self._lock = threading.Lock()  # JWKS tokens verify in the thread pool
+        if settings.uses_jwks and jwks_client is None:
             if not settings.jwks_url:
-                raise ValueError("RS256 needs auth.jwks_url")
+                raise ValueError(f"{settings.algorithm} needs auth.jwks_url")
             self._jwks = jwt.PyJWKClient(settings.jwks_url, cache_keys=True, lifespan=3600)
 
     @property
     def needs_io(self) -> bool:
-        """RS256 may fetch the JWKS (network): callers verify it off the event loop."""
-        return self._settings.algorithm == "RS256"
+        """A JWKS token may fetch the keys (network): callers verify it off the event loop."""
+        return self._settings.uses_jwks
 
     def cached(self, token: str) -> Principal | None:
         """The principal of a token verified earlier and not yet expired, else None."""
@@ -259,7 +273,7 @@ class TokenVerifier:
     def _verify(self, token: str) -> tuple[Principal, float]:
         s = self._settings
         try:
-            if s.algorithm == "RS256":
+            if s.uses_jwks:
                 assert self._jwks is not None
                 key: Any = self._jwks.get_signing_key_from_jwt(token).key
             else:
@@ -308,7 +322,7 @@ def issue_dev_token(
     """A development token (HS256) granting ``grants``; production tokens come from the IdP."""
     if settings.algorithm != "HS256":
         raise ValueError(
-            "development tokens are HS256; RS256 tokens come from the identity provider"
+            f"development tokens are HS256; {settings.algorithm} tokens come from the identity provider"
         )
     if not 0 < ttl_hours <= settings.max_dev_ttl_hours:
         raise ValueError(f"ttl must be in (0, {settings.max_dev_ttl_hours}] hours")

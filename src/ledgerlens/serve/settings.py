@@ -78,14 +78,17 @@ class ServeSettings(BaseSettings):
     def _refuse_unsafe(self) -> ServeSettings:
         if self.environment != "production":
             return self
-        if self.auth.algorithm == "RS256":
+        if self.auth.uses_jwks:
             if not self.auth.jwks_url:
-                raise ValueError("production RS256 needs LEDGERLENS_AUTH__JWKS_URL")
+                raise ValueError(
+                    f"production {self.auth.algorithm} needs LEDGERLENS_AUTH__JWKS_URL"
+                )
             return self
         secret = self.auth.secret.get_secret_value()
         if secret == DEV_SECRET or len(secret) < 32:
             raise ValueError(
                 "production refuses the development signing secret: set LEDGERLENS_AUTH__SECRET "
-                "(32+ characters) or use RS256 with LEDGERLENS_AUTH__JWKS_URL"
+                "(32+ characters) or an identity provider's algorithm (RS256, PS256, ES256, ES384) "
+                "with LEDGERLENS_AUTH__JWKS_URL"
             )
         return self
