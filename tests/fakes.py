@@ -51,6 +51,13 @@ from ledgerlens.core.ledger import (
     utc_now,
 )
 from ledgerlens.core.money import validate_currency
+from ledgerlens.core.ports import (
+    KnownItemRecord,
+    KnownItemStatus,
+    change_known_item_status,
+    check_known_item,
+    merge_known_item,
+)
 
 __all__ = [
     "InMemoryAccountRepository",
@@ -58,6 +65,7 @@ __all__ = [
     "InMemoryBusinessScope",
     "InMemoryConsentRepository",
     "InMemoryImportFileRepository",
+    "InMemoryKnownItemRepository",
     "InMemoryMemberRepository",
     "InMemoryStatementRepository",
     "InMemoryStore",
@@ -88,6 +96,8 @@ class InMemoryStore:
     next_seq: int = 1
     anomaly_rows: dict[str, Any] = dataclasses.field(default_factory=_anom.empty_anomaly_rows)
     insight_rows: dict[str, Any] = dataclasses.field(default_factory=_ins.empty_insight_rows)
+    # (business_id, item_id) -> known future item (invoice or scheduled payment)
+    known_items: dict[tuple[str, str], KnownItemRecord] = dataclasses.field(default_factory=dict)
 
     def copy(self) -> InMemoryStore:
         return InMemoryStore(
@@ -106,6 +116,7 @@ class InMemoryStore:
             next_seq=self.next_seq,
             anomaly_rows=_anom.copy_anomaly_rows(self.anomaly_rows),
             insight_rows=_ins.copy_insight_rows(self.insight_rows),
+            known_items=dict(self.known_items),
         )
 
     def load(self, other: InMemoryStore) -> None:
@@ -157,6 +168,7 @@ class InMemoryBusinessRepository:
             (c, m) for c, m in s.corrections if getattr(c, "business_id", None) != business_id
         ]
         s.profiles.pop(business_id, None)
+        s.known_items = {k: v for k, v in s.known_items.items() if k[0] != business_id}
         _anom.erase_anomaly_rows(s.anomaly_rows, business_id)
         _ins.erase_insight_rows(s.insight_rows, business_id)
         s.transactions = {
@@ -392,6 +404,49 @@ class InMemoryImportFileRepository(_Scoped):
         ]
 
 
+class InMemoryKnownItemRepository(_Scoped):
+    """``core.ports.KnownItemRepository`` in memory (the same rules as the SQL adapter)."""
+
+    def upsert(self, item: KnownItemRecord, now: datetime) -> tuple[KnownItemRecord, bool]:
+        ensure_same_business(self.business_id, item.business_id, f"known item {item.item_id!r}")
+        ensure_aware(now, "known item timestamp")
+        s = self._require_business()
+        account = s.accounts.get(item.account_id)
+        check_known_item(
+            item, account if account and account.business_id == self.business_id else None
+        )
+        out, changed = merge_known_item(
+            s.known_items.get((self.business_id, item.item_id)), item, now
+        )
+        if changed:
+            s.known_items[(self.business_id, item.item_id)] = out
+        return out, changed
+
+    def get(self, item_id: str) -> KnownItemRecord | None:
+        return self._store().known_items.get((self.business_id, item_id))
+
+    def list(self, status: KnownItemStatus | None = "open") -> list[KnownItemRecord]:
+        rows = [
+            r
+            for (bid, _), r in self._store().known_items.items()
+            if bid == self.business_id and (status is None or r.status == status)
+        ]
+        return sorted(rows, key=lambda r: (r.due_date, r.item_id))
+
+    def set_status(
+        self, item_id: str, status: KnownItemStatus, now: datetime
+    ) -> KnownItemRecord | None:
+        ensure_aware(now, "known item timestamp")
+        s = self._store()
+        stored = s.known_items.get((self.business_id, item_id))
+        if stored is None:
+            return None
+        out, changed = change_known_item_status(stored, status, now)
+        if changed:
+            s.known_items[(self.business_id, item_id)] = out
+        return out
+
+
 class InMemoryBusinessScope:
     def __init__(self, store: StoreSource, business_id: str) -> None:
         if not business_id:
@@ -410,6 +465,7 @@ class InMemoryBusinessScope:
         self.card_policies = _anom.InMemoryCardPolicyRepository(store, business_id)
         self.card_decisions = _anom.InMemoryCardDecisionRepository(store, business_id)
         self.insights = _ins.InMemoryInsightStore(store, business_id)
+        self.known_items = InMemoryKnownItemRepository(store, business_id)
 
 
 class InMemoryUnitOfWork:

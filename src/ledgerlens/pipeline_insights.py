@@ -28,6 +28,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+from ledgerlens.analyze.cashflow.known_items import OpenInvoice, ScheduledPayment, stored_items
 from ledgerlens.consent.model import ConsentState
 from ledgerlens.core.errors import NotFound
 from ledgerlens.core.ledger import AnnotationKind, ConsentGrant, Purpose
@@ -129,12 +130,22 @@ def _snapshot(
     stored = anomalies.list(raised_only=True) if anomalies is not None else []
     txs = list(scope.transactions.iter_all())
     accounts = scope.accounts.list()
+    # the business's open invoices and scheduled payments (``known_items``) at the as-of day
+    known = getattr(scope, "known_items", None)
+    scheduled: list[ScheduledPayment] = []
+    invoices: list[OpenInvoice] = []
+    if known is not None and txs:
+        day = as_of or max(t.booking_date for t in txs)
+        scheduled, invoices = stored_items(known.list(status="open"), day)
     return explain_service.BusinessSnapshot(
         business=business,
         accounts=accounts,
         transactions=txs,
         annotations=scope.annotations.list(AnnotationKind.CATEGORY),
         as_of=as_of,
+        open_invoices=invoices,
+        scheduled=scheduled,
+        scheduled_stored=True,
         offers=offers if consent.has(Purpose.OFFERS) else (),
         fx_tips=fx_tips or _fx_tips(services, txs, accounts),
         anomalies=stored or None,

@@ -7,12 +7,14 @@ Repositories take and return the pure types of ``core.ledger``; no ORM object cr
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from types import TracebackType
 from typing import Any, Literal, Protocol, Self, TypeVar
 
+from ledgerlens.core.errors import Conflict, ValidationError
 from ledgerlens.core.ledger import (
     Account,
     Annotation,
@@ -26,6 +28,8 @@ from ledgerlens.core.ledger import (
 )
 
 __all__ = [
+    "KNOWN_ITEM_KINDS",
+    "KNOWN_ITEM_STATUSES",
     "AccountRepository",
     "AnnotationRepository",
     "AnomalyRepository",
@@ -39,6 +43,10 @@ __all__ = [
     "IdempotencyRepository",
     "ImportFileRecord",
     "ImportFileRepository",
+    "KnownItemKind",
+    "KnownItemRecord",
+    "KnownItemRepository",
+    "KnownItemStatus",
     "MemberRepository",
     "Reservation",
     "ReservationState",
@@ -46,6 +54,9 @@ __all__ = [
     "TransactionRepository",
     "UnitOfWork",
     "UnitOfWorkFactory",
+    "change_known_item_status",
+    "check_known_item",
+    "merge_known_item",
 ]
 
 
@@ -310,6 +321,116 @@ class BusinessScope(Protocol):
     card_policies: CardPolicyRepository
     card_decisions: CardDecisionRepository
     idempotency: IdempotencyRepository
+    known_items: KnownItemRepository
+
+
+KnownItemKind = Literal["invoice", "scheduled"]
+KnownItemStatus = Literal["open", "settled", "cancelled"]
+KNOWN_ITEM_KINDS: tuple[KnownItemKind, ...] = ("invoice", "scheduled")
+KNOWN_ITEM_STATUSES: tuple[KnownItemStatus, ...] = ("open", "settled", "cancelled")
+
+
+@dataclass(frozen=True, slots=True)
+class KnownItemRecord:
+    """A future movement the bank's systems already know of: an open invoice the business
+    is owed (``invoice``, ``amount_minor > 0``) or a standing order / agreed payment
+    (``scheduled``, either sign). Money in integer minor units of the account's currency;
+    ``item_id`` is the client's own id, unique per business."""
+
+    business_id: str
+    item_id: str
+    kind: KnownItemKind
+    account_id: str
+    due_date: date
+    amount_minor: int
+    currency: str
+    counterparty: str = ""
+    reference: str = ""
+    label: str = ""
+    status: KnownItemStatus = "open"
+    created_at: datetime | None = None  # set by the repository (UTC)
+    updated_at: datetime | None = None
+
+    def same_content(self, other: KnownItemRecord) -> bool:
+        """Equal in everything a client sends (not the timestamps)."""
+        return _content(self) == _content(other)
+
+
+def _content(r: KnownItemRecord) -> tuple[object, ...]:
+    return (
+        r.business_id, r.item_id, r.kind, r.account_id, r.due_date, r.amount_minor,
+        r.currency, r.counterparty, r.reference, r.label, r.status,
+    )  # fmt: skip
+
+
+class KnownItemRepository(Protocol):
+    """The business's known future items (``known_items``), scoped.
+
+    Writes refuse (``ValidationError``) an unknown kind or status, an account that is not the
+    business's, a currency other than the account's, and an invoice of amount <= 0."""
+
+    def upsert(self, item: KnownItemRecord, now: datetime) -> tuple[KnownItemRecord, bool]:
+        """Create or replace ``item_id``; (the stored item, whether anything changed). The
+        same content again changes nothing (not even ``updated_at``); replacing keeps
+        ``created_at``; a settled or cancelled item can only be re-sent unchanged
+        (``Conflict`` otherwise)."""
+        ...
+
+    def get(self, item_id: str) -> KnownItemRecord | None: ...
+    def list(self, status: KnownItemStatus | None = "open") -> list[KnownItemRecord]:
+        """By due date then id; ``status=None``: all of them."""
+        ...
+
+    def set_status(
+        self, item_id: str, status: KnownItemStatus, now: datetime
+    ) -> KnownItemRecord | None:
+        """Settle or cancel an open item (``None``: no such item). The same status again
+        changes nothing; leaving ``settled``/``cancelled`` is a ``Conflict``."""
+        ...
+
+
+def check_known_item(item: KnownItemRecord, account: Account | None) -> None:
+    """The rules both adapters enforce (``ValidationError`` naming the field)."""
+    if item.kind not in KNOWN_ITEM_KINDS:
+        raise ValidationError(f"kind: must be one of {', '.join(KNOWN_ITEM_KINDS)}")
+    if item.status not in KNOWN_ITEM_STATUSES:
+        raise ValidationError(f"status: must be one of {', '.join(KNOWN_ITEM_STATUSES)}")
+    if not item.item_id:
+        raise ValidationError("item_id: must not be empty")
+    if account is None or account.business_id != item.business_id:
+        raise ValidationError(f"account_id: {item.account_id!r} is not an account of the business")
+    if item.currency != account.currency:
+        raise ValidationError(
+            f"currency: {item.currency} is not the account's currency ({account.currency})"
+        )
+    if item.kind == "invoice" and item.amount_minor <= 0:
+        raise ValidationError("amount: an invoice is money owed to the business (> 0)")
+
+
+def merge_known_item(
+    stored: KnownItemRecord | None, item: KnownItemRecord, now: datetime
+) -> tuple[KnownItemRecord, bool]:
+    """What an upsert stores, shared by the adapters: (the row, whether it changed)."""
+    if stored is not None and stored.same_content(dataclasses.replace(item, status=stored.status)):
+        return stored, False  # the same content again (whatever the status): nothing changes
+    if stored is not None and stored.status != "open":
+        raise Conflict(f"known item {item.item_id!r} is {stored.status}; it can not be replaced")
+    now = now.astimezone(UTC)
+    created = stored.created_at if stored is not None else now
+    return dataclasses.replace(item, status="open", created_at=created, updated_at=now), True
+
+
+def change_known_item_status(
+    stored: KnownItemRecord, status: KnownItemStatus, now: datetime
+) -> tuple[KnownItemRecord, bool]:
+    """Settle or cancel, shared by the adapters: (the row, whether it changed)."""
+    if status not in KNOWN_ITEM_STATUSES:
+        raise ValidationError(f"status: must be one of {', '.join(KNOWN_ITEM_STATUSES)}")
+    if stored.status == status:
+        return stored, False
+    if stored.status != "open":
+        raise Conflict(f"known item {stored.item_id!r} is already {stored.status}")
+    return dataclasses.replace(stored, status=status, updated_at=now.astimezone(UTC)), True
 
 
 class UnitOfWork(Protocol):

@@ -31,6 +31,7 @@ from ledgerlens.analyze.cashflow import (
     scheduled_items,
     series_items,
     tax_items,
+    without_covered,
 )
 from ledgerlens.consent.model import Preferences
 from ledgerlens.core.ledger import Account, Annotation, AnnotationKind, Business, Transaction
@@ -55,6 +56,10 @@ class BusinessSnapshot:
     open_invoices: Sequence[OpenInvoice] = ()
     paid_invoices: Sequence[tuple[str, date, date]] = ()  # (customer, due, paid)
     scheduled: Sequence[ScheduledPayment] = ()
+    # ``scheduled`` came from the business's store (the bank's systems): each stands for one
+    # occurrence of a detected series at most (``known_items.without_covered``); otherwise
+    # (the evaluation replays) they are payments of their own
+    scheduled_stored: bool = False
     offers: Sequence[events.OfferInput] = ()
     fx_tips: Sequence[events.FxTipInput] = ()
     anomalies: Sequence[AnomalyResult] | None = None  # stored verdicts; None = compute here
@@ -107,6 +112,8 @@ def _forecast_input(
         dataclasses.replace(i, category=by_series.get(i.item_id.split("#")[0], i.category))
         for i in items
     ]
+    if snap.scheduled_stored:
+        items = without_covered(items, snap.scheduled)
     items += scheduled_items(snap.scheduled, as_of)
     delays = estimate_customer_delays(snap.paid_invoices, snap.open_invoices, as_of)
     items += invoice_items(snap.open_invoices, as_of, delays)

@@ -26,6 +26,7 @@ from ledgerlens.analyze.cashflow.known_items import (
     invoice_run_rates,
     scheduled_items,
     series_items,
+    without_covered,
 )
 from ledgerlens.analyze.cashflow.model import Forecast, ForecastInput
 from ledgerlens.core.ledger import Account, Statement, Transaction
@@ -124,8 +125,14 @@ def business_input(
     scheduled: Sequence[ScheduledPayment] = (),
     invoices: Sequence[OpenInvoice] = (),
     buffer_minor: int = 0,
+    stored: bool = False,
 ) -> ForecastInput:
-    """Enrichment (recurring series) + given items → the forecast input at ``as_of``."""
+    """Enrichment (recurring series) + given items → the forecast input at ``as_of``.
+
+    ``stored``: ``scheduled`` are items a bank's system registered (``known_items`` store):
+    each replaces only the recurring occurrence it stands for (``without_covered``). Without
+    it (backtests, where they are the world's agreed payments) a scheduled payment replaces
+    its payee's whole detected series and that series' past lines."""
     from ledgerlens.enrich.recurring import detect_recurring
 
     as_of = as_of or max(t.booking_date for t in b.transactions)
@@ -133,6 +140,8 @@ def business_input(
     series = detect_recurring(hist, as_of=as_of, country=country)
     # a payment the caller already scheduled replaces its detected series and its past lines
     told = {(p.account_id, p.counterparty.casefold()) for p in scheduled if p.counterparty}
+    if stored:
+        told = set()
     told_lines = {
         t.transaction_id
         for t in hist
@@ -145,6 +154,8 @@ def business_input(
         and (s.account_id, s.counterparty.casefold()) not in told
     ]
     items, explained = series_items(series, as_of, horizon_days)
+    if stored:
+        items = without_covered(items, scheduled)
     explained |= told_lines
     items += scheduled_items(scheduled, as_of)
     items += invoice_items(invoices, as_of, estimate_customer_delays((), invoices, as_of))

@@ -185,6 +185,7 @@ def create_app(
         forecast,
         health,
         insights,
+        known_items,
         offers,
         preferences,
         privacy,
@@ -197,7 +198,7 @@ def create_app(
     # order changes no answer): the app's busiest reads and the real-time POST come first.
     for module in (
         insights, transactions, health, businesses, accounts, statements, export, forecast,
-        categories, anomalies, web, preferences, offers, cards, privacy, audit,
+        categories, anomalies, web, preferences, offers, cards, privacy, audit, known_items,
     ):  # fmt: skip
         app.include_router(module.router)
     install_error_handlers(app)

@@ -18,6 +18,7 @@ from tests.e2e.api.conftest import ACC_A, ACC_B, T0, TX_A, TX_B, A, Api, B, make
 
 from ledgerlens.bootstrap import Container
 from ledgerlens.core.ledger import ConsentGrant, Purpose, Transaction
+from ledgerlens.core.ports import KnownItemRecord
 from ledgerlens.serve.app import create_app
 
 MT940 = b""":20:STMT1
@@ -31,6 +32,7 @@ MT940 = b""":20:STMT1
 
 
 INS_A, INS_B = "ins-a-1", "ins-b-1"
+KI_A, KI_B = "ki-a-1", "ki-b-1"
 
 
 def _b_batch() -> dict[str, Any]:
@@ -124,6 +126,25 @@ RECIPES: dict[tuple[str, str], dict[str, Any]] = {
         },
         "idempotent": True,
     },
+    # known future items (open invoices, scheduled payments; seeded below: KI_A, KI_B)
+    ("PUT", "/v1/businesses/{business_id}/known-items/{item_id}"): {
+        "path": {"item_id": "iso-new-item"},
+        "json": {
+            "kind": "scheduled",
+            "account_id": ACC_B,
+            "due_date": "2026-02-20",
+            "amount": "-250.00",
+            "currency": "GBP",
+            "counterparty": "Landlord Ltd",
+        },
+    },
+    ("GET", "/v1/businesses/{business_id}/known-items"): {"params": {"status": "all"}},
+    **{
+        (method, f"/v1/businesses/{{business_id}}/known-items/{{item_id}}{suffix}"): {
+            "ids": {"item_id": {B: KI_B, A: KI_A}}
+        }
+        for method, suffix in (("GET", ""), ("POST", "/settle"), ("POST", "/cancel"))
+    },
     # the business's data
     ("GET", "/v1/businesses/{business_id}/export/archive"): {},
     ("DELETE", "/v1/businesses/{business_id}"): {},
@@ -143,7 +164,8 @@ def _policy(version: str) -> dict[str, Any]:
 
 
 def _seed_more(container: Container) -> None:
-    """What the issue-9 routes address: an insight, consents, a card line and a policy each."""
+    """What the issue-9 routes address: an insight, consents, a card line and a policy each;
+    and a known item (an open invoice) each."""
     from ledgerlens.explain.model import Figure, Insight, InsightKind, Severity
 
     with container.uow_factory() as uow:
@@ -170,6 +192,13 @@ def _seed_more(container: Container) -> None:
                 dedup_key=f"seed:card:{bid}",
             )  # fmt: skip
             scope.transactions.add_new([card_tx])
+            scope.known_items.upsert(
+                KnownItemRecord(
+                    bid, KI_A if bid == A else KI_B, "invoice", acc, date(2026, 2, 15), 90000,
+                    "GBP", counterparty="Brightside Events Ltd", reference="INV-1",
+                ),
+                T0,
+            )  # fmt: skip
         uow.commit()
 
 

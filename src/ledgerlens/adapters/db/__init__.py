@@ -19,6 +19,9 @@ from ledgerlens.adapters.db import (  # noqa: F401 - registers the enrich stage'
 from ledgerlens.adapters.db import (  # noqa: F401 - registers the explain stage's tables
     insight_tables as _insight_tables,
 )
+from ledgerlens.adapters.db import (  # noqa: F401 - registers the known future items
+    known_item_tables as _known_item_tables,
+)
 from ledgerlens.adapters.db import (  # noqa: F401 - registers the notification outbox
     outbox_tables as _outbox_tables,
 )

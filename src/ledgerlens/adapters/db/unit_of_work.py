@@ -39,6 +39,7 @@ from ledgerlens.adapters.db.enrichment_repositories import (
 )
 from ledgerlens.adapters.db.idempotency import SqlIdempotencyRepository
 from ledgerlens.adapters.db.insight_repositories import SqlInsightStore
+from ledgerlens.adapters.db.known_item_repositories import SqlKnownItemRepository
 from ledgerlens.adapters.db.repositories import (
     SqlAccountRepository,
     SqlBusinessRepository,
@@ -84,6 +85,7 @@ class SqlBusinessScope:
         self.card_policies = SqlCardPolicyRepository(connection, business_id)
         self.card_decisions = SqlCardDecisionRepository(connection, business_id)
         self.idempotency = SqlIdempotencyRepository(connection, business_id)
+        self.known_items = SqlKnownItemRepository(connection, business_id)
 
 
 class SqlUnitOfWork:

@@ -24,7 +24,9 @@ from ledgerlens.analyze.cashflow.known_items import (
     invoice_run_rates,
     scheduled_items,
     series_items,
+    stored_items,
     tax_items,
+    without_covered,
 )
 from ledgerlens.analyze.cashflow.model import (
     FORECAST_VERSION,
@@ -95,7 +97,9 @@ __all__ = [
     "scheduled_items",
     "series_items",
     "simulate",
+    "stored_items",
     "tax_items",
     "week_windows",
     "what_if",
+    "without_covered",
 ]

@@ -25,6 +25,7 @@ from ledgerlens.analyze.cashflow.model import ItemKind, KnownItem
 
 if TYPE_CHECKING:
     from ledgerlens.core.ledger import Transaction
+    from ledgerlens.core.ports import KnownItemRecord
     from ledgerlens.enrich.recurring import RecurringSeries
 
 __all__ = [
@@ -37,7 +38,9 @@ __all__ = [
     "invoice_run_rates",
     "scheduled_items",
     "series_items",
+    "stored_items",
     "tax_items",
+    "without_covered",
 ]
 
 _MONTHS = {"monthly": 1, "quarterly": 3, "semiannual": 6, "yearly": 12}
@@ -128,6 +131,71 @@ def series_items(
                 else s.next_date + timedelta(days=round(s.period_days * k))
             )
     return items, explained
+
+
+def stored_items(
+    items: Iterable[KnownItemRecord], as_of: date
+) -> tuple[list[ScheduledPayment], list[OpenInvoice]]:
+    """The store's open items (``core.ports.KnownItemRecord``) as forecast inputs at ``as_of``.
+
+    An open invoice counts however late it is (``invoice_items`` turns lateness into a later,
+    less certain date); a scheduled payment due on or before ``as_of`` is dropped: it is
+    either in the booked history already or did not happen, and moving it to tomorrow would
+    count it twice. Settled and cancelled items never count.
+    """
+    scheduled: list[ScheduledPayment] = []
+    invoices: list[OpenInvoice] = []
+    for it in items:
+        if it.status != "open":
+            continue
+        if it.kind == "invoice":
+            invoices.append(
+                OpenInvoice(
+                    it.account_id, it.counterparty or it.item_id, it.due_date, it.amount_minor,
+                    reference=it.reference or it.item_id,
+                )
+            )  # fmt: skip
+        elif it.due_date > as_of:
+            scheduled.append(
+                ScheduledPayment(
+                    it.account_id, it.due_date, it.amount_minor,
+                    label=it.label or it.counterparty or it.reference or it.item_id,
+                    counterparty=it.counterparty, reference=it.reference or it.item_id,
+                )
+            )  # fmt: skip
+    return scheduled, invoices
+
+
+def without_covered(
+    items: Sequence[KnownItem], payments: Sequence[ScheduledPayment], window_days: int = 5
+) -> list[KnownItem]:
+    """``items`` less the recurring occurrences a stated payment stands for.
+
+    A bank's system that registers "rent, 1,800 on the 1st" states this month's occurrence of
+    a series the forecast also detects: counting both would pay the rent twice. A stated
+    payment covers an occurrence of the same account and counterparty due within
+    ``window_days`` whose amount is within a quarter of it; anything else (a one-off extra
+    payment to a regular supplier, a different amount) is a payment of its own, and the
+    series' other occurrences stay. (Backtests with the world's agreed payments keep their
+    own rule: ``forecast_csv.business_input`` without ``stored``.)"""
+    stated = [(p.account_id, p.counterparty.casefold(), p.due_date, p.amount_minor)
+              for p in payments if p.counterparty]  # fmt: skip
+    if not stated:
+        return list(items)
+
+    def covered(item: KnownItem) -> bool:
+        if item.kind is not ItemKind.RECURRING or not item.counterparty:
+            return False
+        name = item.counterparty.casefold()
+        return any(
+            account == item.account_id
+            and who == name
+            and abs((due - item.due_date).days) <= window_days
+            and abs(amount - item.amount_minor) * 4 <= abs(item.amount_minor)
+            for account, who, due, amount in stated
+        )
+
+    return [i for i in items if not covered(i)]
 
 
 def scheduled_items(payments: Iterable[ScheduledPayment], as_of: date) -> list[KnownItem]:
