@@ -322,7 +322,8 @@ def issue_dev_token(
     """A development token (HS256) granting ``grants``; production tokens come from the IdP."""
     if settings.algorithm != "HS256":
         raise ValueError(
-            f"development tokens are HS256; {settings.algorithm} tokens come from the identity provider"
+            f"development tokens are HS256; {settings.algorithm} tokens come from the "
+            "identity provider"
         )
     if not 0 < ttl_hours <= settings.max_dev_ttl_hours:
         raise ValueError(f"ttl must be in (0, {settings.max_dev_ttl_hours}] hours")
