@@ -1,12 +1,15 @@
-"""Real local servers for delivery tests: SMTP (aiosmtpd) and an HTTP webhook receiver that
-checks the HMAC signature the way the bank's push service would. Both bind 127.0.0.1 on a
-free port; nothing reaches the network."""
+"""Real local servers for tests: SMTP (aiosmtpd), an HTTP webhook receiver that checks the
+HMAC signature the way the bank's push service would, and an identity provider's JWKS
+endpoint (``PyJWKClient`` fetches over HTTP). All bind 127.0.0.1 on a free port; nothing
+reaches the network."""
 
 from __future__ import annotations
 
 import json
 import socket
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from email import message_from_bytes, policy
 from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -14,7 +17,7 @@ from typing import Any
 
 from ledgerlens.adapters.notifiers import verify_signature
 
-__all__ = ["SmtpInbox", "WebhookReceiver", "free_port"]
+__all__ = ["SmtpInbox", "WebhookReceiver", "free_port", "serve_jwks"]
 
 
 def free_port() -> int:
@@ -95,3 +98,28 @@ class WebhookReceiver:
     @property
     def delivered(self) -> list[dict[str, Any]]:
         return [c for c in self.calls if c["verified"] and c["status"] < 300]
+
+
+@contextmanager
+def serve_jwks(keys: list[dict[str, Any]]) -> Iterator[str]:
+    """A JWKS document with ``keys`` (public JWKs) served until the block ends; its URL."""
+    body = json.dumps({"keys": keys}).encode()
+
+    class Jwks(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Jwks)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}/.well-known/jwks.json"
+    finally:
+        server.shutdown()
+        server.server_close()

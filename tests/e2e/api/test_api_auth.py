@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 from pydantic import ValidationError as PydanticValidationError
 from tests.e2e.api.conftest import ACC_A, TX_A, A, Api
+from tests.local_servers import serve_jwks
 
 from ledgerlens.core.ledger import Role
 from ledgerlens.serve.security import (
@@ -140,31 +139,12 @@ def rsa_jwks() -> Iterator[tuple[Callable[..., str], str]]:
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(key.public_key()))
     jwk.update({"kid": "k1", "use": "sig", "alg": "RS256"})
-    body = json.dumps({"keys": [jwk]}).encode()
-
-    class Jwks(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Jwks)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
 
     def sign(claims: dict[str, object], kid: str = "k1") -> str:
         return jwt.encode(claims, key, algorithm="RS256", headers={"kid": kid})
 
-    try:
-        yield sign, f"http://127.0.0.1:{server.server_port}/.well-known/jwks.json"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serve_jwks([jwk]) as url:
+        yield sign, url
 
 
 def test_rs256_tokens_validate_against_the_jwks(rsa_jwks: tuple[Callable[..., str], str]) -> None:

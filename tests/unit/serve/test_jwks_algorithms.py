@@ -8,16 +8,15 @@ import base64
 import hashlib
 import hmac
 import json
-import threading
 import time
-from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Callable
 from typing import Any
 
 import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from tests.local_servers import serve_jwks
 
 from ledgerlens.core.ledger import Role
 from ledgerlens.serve.security import JWKS_ALGORITHMS, AuthError, AuthSettings, TokenVerifier
@@ -52,43 +51,14 @@ def _hs256(claims: dict[str, Any], secret: bytes) -> str:
     return f"{head}.{body}.{_b64(mac)}"
 
 
-@pytest.fixture
-def jwks_server() -> Iterator[Callable[[dict[str, Any]], str]]:
-    """Serves a JWKS document on 127.0.0.1 (PyJWKClient fetches over HTTP); returns its URL."""
-    served: dict[str, bytes] = {}
-
-    class Jwks(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            body = served["body"]
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Jwks)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-
-    def publish(jwk: dict[str, Any]) -> str:
-        served["body"] = json.dumps({"keys": [jwk]}).encode()
-        return f"http://127.0.0.1:{server.server_port}/jwks.json"
-
-    try:
-        yield publish
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
 @pytest.mark.parametrize("algorithm", JWKS_ALGORITHMS)
-def test_each_provider_algorithm_validates_and_refuses_the_others(
-    algorithm: str, jwks_server: Callable[[dict[str, Any]], str]
-) -> None:
+def test_each_provider_algorithm_validates_and_refuses_the_others(algorithm: str) -> None:
     key = _KEYS[algorithm]()
-    url = jwks_server(_jwk(algorithm, key))
+    with serve_jwks([_jwk(algorithm, key)]) as url:
+        _check(algorithm, key, url)
+
+
+def _check(algorithm: str, key: Any, url: str) -> None:
     verifier = TokenVerifier(AuthSettings(algorithm=algorithm, jwks_url=url))  # type: ignore[arg-type]
     claims = {"sub": "alice", "exp": int(time.time()) + 60, "biz": {"biz-a": "owner"}}
     token = jwt.encode(claims, key, algorithm=algorithm, headers={"kid": "k1"})
