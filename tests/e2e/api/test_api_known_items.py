@@ -139,6 +139,9 @@ def test_a_large_scheduled_payment_lowers_its_week_and_settling_restores_it(api:
     assert earlier and all(w in with_payment["weeks"] for w in earlier)
     upcoming = {(u["due_date"], u["amount"]) for u in with_payment["upcoming"]}
     assert ("2026-02-10", "-5000.00") in upcoming
+    # named as the bank's system named it: a what-if can move it by that id
+    ours = [u for u in with_payment["upcoming"] if u["item_id"] == "sched:so-1"]
+    assert [(u["due_date"], u["amount"]) for u in ours] == [("2026-02-10", "-5000.00")]
     assert api.client.post(f"{URL}/so-1/settle", headers=api.headers()).status_code == 200
     restored = _forecast(api)
     assert restored["weeks"] == before["weeks"] and restored["chart"] == before["chart"]

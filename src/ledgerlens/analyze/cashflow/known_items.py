@@ -55,6 +55,9 @@ class ScheduledPayment:
     category: str = ""
     counterparty: str = ""
     reference: str = ""
+    # the id the bank's system gave it (the known-items store): the forecast item keeps it,
+    # so a what-if or an explanation names the payment the way the caller does
+    item_id: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +76,7 @@ class OpenInvoice:
     due_date: date
     amount_minor: int  # positive: the business is owed this
     reference: str = ""
+    item_id: str = ""  # the known-items store's id (unique per business, unlike a reference)
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,7 +156,7 @@ def stored_items(
             invoices.append(
                 OpenInvoice(
                     it.account_id, it.counterparty or it.item_id, it.due_date, it.amount_minor,
-                    reference=it.reference or it.item_id,
+                    reference=it.reference or it.item_id, item_id=it.item_id,
                 )
             )  # fmt: skip
         elif it.due_date > as_of:
@@ -161,6 +165,7 @@ def stored_items(
                     it.account_id, it.due_date, it.amount_minor,
                     label=it.label or it.counterparty or it.reference or it.item_id,
                     counterparty=it.counterparty, reference=it.reference or it.item_id,
+                    item_id=it.item_id,
                 )
             )  # fmt: skip
     return scheduled, invoices
@@ -201,7 +206,9 @@ def without_covered(
 def scheduled_items(payments: Iterable[ScheduledPayment], as_of: date) -> list[KnownItem]:
     return [
         KnownItem(
-            item_id=f"sched:{p.account_id}:{p.due_date.isoformat()}:{i}",
+            item_id=f"sched:{p.item_id}"
+            if p.item_id
+            else f"sched:{p.account_id}:{p.due_date.isoformat()}:{i}",
             account_id=p.account_id,
             due_date=max(p.due_date, as_of + timedelta(days=1)),
             amount_minor=p.amount_minor,
@@ -275,7 +282,7 @@ def invoice_items(
         probability = 0.97 if overdue <= 30 else max(0.4, 0.97 - (overdue - 30) / 120)
         out.append(
             KnownItem(
-                item_id=f"inv:{inv.reference or i}",
+                item_id=f"inv:{inv.item_id or inv.reference or i}",
                 account_id=inv.account_id,
                 due_date=expected,
                 amount_minor=inv.amount_minor,
