@@ -136,7 +136,7 @@ def _snapshot(
     invoices: list[OpenInvoice] = []
     if known is not None and txs:
         day = as_of or max(t.booking_date for t in txs)
-        scheduled, invoices = stored_items(known.list(status="open"), day)
+        scheduled, invoices = stored_items(known.list(status="open"), day, txs)
     return explain_service.BusinessSnapshot(
         business=business,
         accounts=accounts,

@@ -135,7 +135,7 @@ def load_forecast(
     if hit is not None:
         return hit
     src = CsvBusiness(business_id, business.base_currency, accounts, txs, statements)
-    scheduled, invoices = stored_items(known, as_of)
+    scheduled, invoices = stored_items(known, as_of, txs)
     inp = business_input(
         src,
         as_of,

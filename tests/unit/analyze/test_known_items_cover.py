@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from ledgerlens.analyze.cashflow.known_items import ScheduledPayment, without_covered
+from ledgerlens.analyze.cashflow.known_items import ScheduledPayment, stored_items, without_covered
 from ledgerlens.analyze.cashflow.model import ItemKind, KnownItem
 from ledgerlens.core.ledger import Account, Transaction
+from ledgerlens.core.ports import KnownItemRecord
 from ledgerlens.ml.forecast_csv import CsvBusiness, business_input
 
 
@@ -84,3 +85,32 @@ def test_a_stored_payment_replaces_one_occurrence_the_world_payment_the_series()
     assert len(rents(stored.items)) == len(rents(plain.items))  # January once, the rest kept
     world = business_input(ledger, as_of, scheduled=stated)
     assert rents(world.items) == [(ItemKind.SCHEDULED, date(2027, 1, 1))]  # replaces the series
+
+
+def _invoice(ref: str, account: str = "acc-1") -> KnownItemRecord:
+    return KnownItemRecord("b", f"item-{ref}", "invoice", account, date(2026, 12, 10), 500_000,
+                           "GBP", counterparty="Brightside Events", reference=ref)  # fmt: skip
+
+
+def _receipt(
+    text: str, amount: int = 500_000, account: str = "acc-1", day: int = 12
+) -> Transaction:
+    return Transaction(f"t-{text}-{amount}-{account}-{day}", "b", account, date(2026, 12, day),
+                       None, amount, "GBP", text)  # fmt: skip
+
+
+def test_a_receipt_quoting_the_invoice_number_pays_it_before_the_store_is_told() -> None:
+    as_of = date(2026, 12, 15)
+    paid = _receipt("FASTER PAYMENT BRIGHTSIDE inv-2041")
+    _, invoices = stored_items([_invoice("INV-2041")], as_of, [paid])
+    assert invoices == []
+    not_paying = [
+        _receipt("FASTER PAYMENT INV-2041", amount=-500_000),  # money out quotes it
+        _receipt("FASTER PAYMENT INV-2041", account="acc-2"),  # another account
+        _receipt("FASTER PAYMENT INV-2041", day=20),  # after the as-of day
+        _receipt("FASTER PAYMENT INV-2042"),  # another number
+    ]
+    _, invoices = stored_items([_invoice("INV-2041")], as_of, not_paying)
+    assert [i.item_id for i in invoices] == ["item-INV-2041"]
+    _, short = stored_items([_invoice("A1")], as_of, [_receipt("PAYMENT A1 THANKS")])
+    assert [i.item_id for i in short] == ["item-A1"]  # too short to look for

@@ -137,22 +137,37 @@ def series_items(
     return items, explained
 
 
+#: an invoice number shorter than this is not looked for in booked lines (too many accidents)
+MIN_QUOTED_REFERENCE = 4
+
+
 def stored_items(
-    items: Iterable[KnownItemRecord], as_of: date
+    items: Iterable[KnownItemRecord], as_of: date, booked: Iterable[Transaction] = ()
 ) -> tuple[list[ScheduledPayment], list[OpenInvoice]]:
     """The store's open items (``core.ports.KnownItemRecord``) as forecast inputs at ``as_of``.
 
     An open invoice counts however late it is (``invoice_items`` turns lateness into a later,
-    less certain date); a scheduled payment due on or before ``as_of`` is dropped: it is
-    either in the booked history already or did not happen, and moving it to tomorrow would
-    count it twice. Settled and cancelled items never count.
+    less certain date) until it is paid: a receipt among ``booked`` (up to ``as_of``, on the
+    invoice's account) that quotes its reference in the description or bank reference pays
+    it, as a bank reconciles receipts, even before the store is told it was settled. A
+    scheduled payment due on or before ``as_of`` is dropped: it is either in the booked
+    history already or did not happen, and moving it to tomorrow would count it twice.
+    Settled and cancelled items never count.
     """
+    quoted: dict[str, list[str]] = {}
+    for t in booked:
+        if t.amount_minor > 0 and t.booking_date <= as_of:
+            quoted.setdefault(t.account_id, []).append(f"{t.description} {t.bank_reference}")
+    quoted_text = {account: " ".join(texts).casefold() for account, texts in quoted.items()}
     scheduled: list[ScheduledPayment] = []
     invoices: list[OpenInvoice] = []
     for it in items:
         if it.status != "open":
             continue
         if it.kind == "invoice":
+            ref = it.reference.strip().casefold()
+            if len(ref) >= MIN_QUOTED_REFERENCE and ref in quoted_text.get(it.account_id, ""):
+                continue  # a receipt quoting its number paid it
             invoices.append(
                 OpenInvoice(
                     it.account_id, it.counterparty or it.item_id, it.due_date, it.amount_minor,
