@@ -3,16 +3,18 @@
 Country and currency codes are enumerated in the schema (ISO 3166-1 alpha-2 and ISO 4217), so a
 client learns the valid values from the OpenAPI document. An IBAN's check digits (ISO 13616,
 mod 97) and its length for the country cannot be written in a schema: ``iban_problem`` checks
-them and the route answers a 422 ``refused`` problem naming ``iban``, never echoing the value.
+them (python-stdnum) and the route answers a 422 ``refused`` problem naming ``iban``, never
+echoing the value.
 """
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING, Annotated, Literal
 
 from babel import Locale
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from stdnum import iban
+from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidLength, ValidationError
 
 from ledgerlens.core.ledger import AccountType
 from ledgerlens.core.money import ISO4217_CODES
@@ -62,38 +64,26 @@ AccountNumber = Annotated[
     str, StringConstraints(min_length=4, max_length=34, pattern=r"^[A-Za-z0-9][A-Za-z0-9 -]*$")
 ]
 
-# ISO 13616 registry: the IBAN length of each country (a country not listed: 15–34 characters)
-_IBAN_LENGTHS: dict[str, int] = {
-    "AD": 24, "AE": 23, "AL": 28, "AT": 20, "AZ": 28, "BA": 20, "BE": 16, "BG": 22, "BH": 22,
-    "BR": 29, "CH": 21, "CR": 22, "CY": 28, "CZ": 24, "DE": 22, "DK": 18, "DO": 28, "EE": 20,
-    "ES": 24, "FI": 18, "FO": 18, "FR": 27, "GB": 22, "GE": 22, "GI": 23, "GL": 18, "GR": 27,
-    "GT": 28, "HR": 21, "HU": 28, "IE": 22, "IL": 23, "IS": 26, "IT": 27, "JO": 30, "KW": 30,
-    "KZ": 20, "LB": 28, "LI": 21, "LT": 20, "LU": 20, "LV": 21, "MC": 27, "MD": 24, "ME": 22,
-    "MK": 19, "MR": 27, "MT": 31, "MU": 30, "NL": 18, "NO": 15, "PK": 24, "PL": 28, "PS": 29,
-    "PT": 25, "QA": 29, "RO": 24, "RS": 22, "SA": 24, "SE": 24, "SI": 19, "SK": 24, "SM": 27,
-    "TN": 24, "TR": 26, "UA": 29, "VG": 24, "XK": 20,
-}  # fmt: skip
-_IBAN_SHAPE = re.compile(r"^[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}$")
-
 
 def normalize_iban(text: str) -> str:
     """``gb82 west 1234 …`` → ``GB82WEST1234…`` (the electronic form banks store)."""
-    return text.replace(" ", "").upper()
+    return iban.compact(text)
 
 
-def iban_problem(iban: str) -> str | None:
-    """Why ``iban`` (normalized) is not a valid IBAN, or None; the message never quotes it."""
-    if not _IBAN_SHAPE.fullmatch(iban):
-        return "an IBAN is a country code, 2 check digits and 11 to 30 letters or digits"
-    country = iban[:2]
-    if country not in COUNTRY_CODES:
-        return "the IBAN's country code is not an ISO 3166 country"
-    expected = _IBAN_LENGTHS.get(country)
-    if expected is not None and len(iban) != expected:
-        return f"an IBAN of {country} has {expected} characters"
-    digits = "".join(str(int(ch, 36)) for ch in iban[4:] + iban[:4])
-    if int(digits) % 97 != 1:
+def iban_problem(number: str) -> str | None:
+    """Why ``number`` (normalized) is not a valid IBAN, or None; the message never quotes it.
+    The country's length and format and the check digits come from python-stdnum's copy of
+    the ISO 13616 registry."""
+    try:
+        iban.validate(number, check_country=True)
+    except InvalidChecksum:
         return "the IBAN's check digits do not match (ISO 13616, mod 97)"
+    except InvalidLength:
+        return "an IBAN of this country has another length"
+    except InvalidComponent:
+        return "the IBAN's country or account part is not valid for its country"
+    except ValidationError:
+        return "not an IBAN: a country code, 2 check digits and up to 30 letters or digits"
     return None
 
 
