@@ -45,6 +45,7 @@ __all__ = [
     "FieldError",
     "IssueOut",
     "Problem",
+    "field_refused",
     "install_error_handlers",
     "install_problem_schema",
     "problem_for",
@@ -113,12 +114,21 @@ class ApiProblem(Exception):
         *,
         headers: Mapping[str, str] | None = None,
         slug: str | None = None,
+        errors: list[dict[str, Any]] | None = None,
     ) -> None:
         super().__init__(detail)
         self.status = status
         self.detail = detail
         self.headers = dict(headers or {})
         self.slug = slug
+        self.errors = errors
+
+
+def field_refused(field: str, msg: str, kind: str = "value_error") -> ApiProblem:
+    """A 422 ``refused`` problem naming one body field (``errors[0].loc``), for checks a
+    schema cannot express (an IBAN's check digits, an account of this business)."""
+    error = {"loc": ["body", field], "msg": msg, "type": kind}
+    return ApiProblem(422, f"{field}: {msg}", slug="refused", errors=[error])
 
 
 def _problem(
@@ -138,7 +148,8 @@ def _problem(
 def problem_for(exc: BaseException) -> tuple[int, dict[str, Any], dict[str, str]]:
     """Status, problem body and headers for an exception (the single mapping)."""
     if isinstance(exc, ApiProblem):
-        return exc.status, _problem(exc.status, exc.detail, exc.slug), exc.headers
+        body = _problem(exc.status, exc.detail, exc.slug, errors=exc.errors)
+        return exc.status, body, exc.headers
     if isinstance(exc, AuthError):
         return 401, _problem(401, str(exc)), {"WWW-Authenticate": 'Bearer realm="ledgerlens"'}
     if isinstance(exc, Forbidden):

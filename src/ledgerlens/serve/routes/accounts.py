@@ -8,7 +8,6 @@ a refusal names the field and never echoes the value, and no IBAN reaches a log 
 from __future__ import annotations
 
 import json
-from typing import Any
 
 import structlog
 from fastapi import APIRouter, Request
@@ -18,7 +17,7 @@ from starlette.responses import Response
 from ledgerlens.core.errors import Conflict, NotFound
 from ledgerlens.core.ledger import Account
 from ledgerlens.serve.deps import ApiState, BusinessId, CurrentPrincipal, IdempotencyKey, State
-from ledgerlens.serve.errors import problem_response
+from ledgerlens.serve.errors import field_refused
 from ledgerlens.serve.idempotency import request_fingerprint
 from ledgerlens.serve.routes import READ_ERRORS, WRITE_ERRORS
 from ledgerlens.serve.schemas.ledger import AccountList, AccountOut
@@ -46,21 +45,19 @@ async def list_accounts(
     return AccountList(items=[AccountOut.of(a, pii) for a in rows])
 
 
-def _identifier(body: AccountIn) -> tuple[str, None] | tuple[None, dict[str, Any]]:
-    """The account's identifier (an IBAN in its electronic form), or the field error."""
+def _identifier(body: AccountIn) -> str:
+    """The account's identifier (an IBAN in its electronic form); a 422 naming the field."""
     if body.iban is not None and body.account_number is not None:
-        return None, {"loc": ["body", "iban"], "msg": "give an iban or an account_number, "
-                      "not both", "type": "value_error"}  # fmt: skip
+        raise field_refused("iban", "give an iban or an account_number, not both")
     if body.account_number is not None:
-        return body.account_number, None
+        return body.account_number
     if body.iban is None:
-        return None, {"loc": ["body", "iban"], "msg": "an iban (or an account_number) is "
-                      "required", "type": "missing"}  # fmt: skip
+        raise field_refused("iban", "an iban (or an account_number) is required", "missing")
     iban = normalize_iban(body.iban)
     why = iban_problem(iban)
     if why is not None:
-        return None, {"loc": ["body", "iban"], "msg": why, "type": "value_error"}
-    return iban, None
+        raise field_refused("iban", why)
+    return iban
 
 
 def _add_account(state: ApiState, business_id: str, body: AccountIn, identifier: str) -> Account:
@@ -101,13 +98,7 @@ async def create_account(
     request: Request,
 ) -> Response:
     authorize_onboarding(principal, business_id)
-    identifier, error = _identifier(body)
-    if identifier is None:
-        assert error is not None
-        return problem_response(422, {
-            "type": "/problems/refused", "title": "Unprocessable content", "status": 422,
-            "detail": f"{error['loc'][-1]}: {error['msg']}", "errors": [error],
-        })  # fmt: skip
+    identifier = _identifier(body)
     payload = json.dumps(body.model_dump(mode="json"), sort_keys=True).encode()
     fingerprint = request_fingerprint("POST", request.url.path, payload)
     pii = principal.sees_pii(business_id)

@@ -25,7 +25,7 @@ from ledgerlens.core.errors import CurrencyError, NotFound, ValidationError
 from ledgerlens.core.money import format_minor, to_minor
 from ledgerlens.core.ports import KnownItemRecord, KnownItemStatus, UnitOfWork
 from ledgerlens.serve.deps import BusinessId, CurrentPrincipal, State
-from ledgerlens.serve.errors import problem_response, problem_responses
+from ledgerlens.serve.errors import field_refused, problem_responses
 from ledgerlens.serve.routes import READ_ERRORS
 from ledgerlens.serve.schemas.known_items import KnownItemIn, KnownItemList, KnownItemResource
 from ledgerlens.serve.security import Forbidden, Permission, Principal, authorize
@@ -45,22 +45,6 @@ ItemId = Annotated[
 ]
 _WRITE_ERRORS = problem_responses(400, 401, 403, 404, 409, 413, 422, 429, 503)
 _EARLIEST, _LATEST = datetime(1970, 1, 1).date(), datetime(2199, 12, 31).date()
-
-
-class _FieldRefused(ValidationError):
-    """A refusal naming one body field (``loc``), answered as a 422 problem."""
-
-    def __init__(self, field: str, msg: str) -> None:
-        super().__init__(f"{field}: {msg}")
-        self.field, self.msg = field, msg
-
-
-def _refused(exc: _FieldRefused) -> Response:
-    error = {"loc": ["body", exc.field], "msg": exc.msg, "type": "value_error"}
-    return problem_response(422, {
-        "type": "/problems/refused", "title": "Unprocessable content", "status": 422,
-        "detail": str(exc), "errors": [error],
-    })  # fmt: skip
 
 
 def _authorize(principal: Principal, business_id: str, *permissions: Permission) -> None:
@@ -88,15 +72,15 @@ def _out(r: KnownItemRecord) -> KnownItemResource:
 
 def _record(business_id: str, item_id: str, body: KnownItemIn) -> KnownItemRecord:
     if not _EARLIEST <= body.due_date <= _LATEST:
-        raise _FieldRefused("due_date", f"must be between {_EARLIEST} and {_LATEST}")
+        raise field_refused("due_date", f"must be between {_EARLIEST} and {_LATEST}")
     try:
         amount = to_minor(body.amount, body.currency)
     except CurrencyError as exc:
-        raise _FieldRefused("currency", str(exc)) from None
+        raise field_refused("currency", str(exc)) from None
     except ValidationError as exc:  # more decimals than the currency has
-        raise _FieldRefused("amount", str(exc)) from None
+        raise field_refused("amount", str(exc)) from None
     if body.kind == "invoice" and amount <= 0:
-        raise _FieldRefused("amount", "an invoice is money owed to the business: it must be > 0")
+        raise field_refused("amount", "an invoice is money owed to the business: it must be > 0")
     return KnownItemRecord(
         business_id=business_id, item_id=item_id, kind=body.kind, account_id=body.account_id,
         due_date=body.due_date, amount_minor=amount, currency=body.currency,
@@ -112,9 +96,9 @@ def _put(state: Any, item: KnownItemRecord) -> tuple[KnownItemRecord, bool, bool
         scope = uow.scope(item.business_id)
         account = scope.accounts.get(item.account_id)
         if account is None or account.business_id != item.business_id:
-            raise _FieldRefused("account_id", "not an account of this business")
+            raise field_refused("account_id", "not an account of this business")
         if account.currency != item.currency:
-            raise _FieldRefused(
+            raise field_refused(
                 "currency", f"{item.currency} is not the account's currency ({account.currency})"
             )
         created = scope.known_items.get(item.item_id) is None
@@ -171,11 +155,8 @@ async def put_known_item(
     response: Response,
 ) -> Any:
     _authorize(principal, business_id, Permission.MANAGE, Permission.INGEST)
-    try:
-        item = _record(business_id, item_id, body)
-        out, created, changed = await state.writes.run(_put, state, item)
-    except _FieldRefused as exc:
-        return _refused(exc)
+    item = _record(business_id, item_id, body)
+    out, created, changed = await state.writes.run(_put, state, item)
     if changed:
         state.refresh.schedule(business_id)
     response.status_code = 201 if created else 200
