@@ -131,12 +131,11 @@ def _snapshot(
     txs = list(scope.transactions.iter_all())
     accounts = scope.accounts.list()
     # the business's open invoices and scheduled payments (``known_items``) at the as-of day
-    known = getattr(scope, "known_items", None)
     scheduled: list[ScheduledPayment] = []
     invoices: list[OpenInvoice] = []
-    if known is not None and txs:
+    if txs:
         day = as_of or max(t.booking_date for t in txs)
-        scheduled, invoices = stored_items(known.list(status="open"), day, txs)
+        scheduled, invoices = stored_items(scope.known_items.list(status="open"), day, txs)
     return explain_service.BusinessSnapshot(
         business=business,
         accounts=accounts,
